@@ -1,0 +1,101 @@
+//! Agents: an instruction, a model and a set of tools (PIKA.md §5).
+
+use crate::ids::{AgentId, ToolId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The verification model used when an agent names none: small and fast.
+pub const DEFAULT_VERIFICATION_MODEL_ID: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+/// A Bedrock guardrail applied to the agent's model calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardrailConfig {
+    /// The guardrail's id.
+    pub guardrail_identifier: String,
+    /// Its version.
+    pub guardrail_version: String,
+}
+
+/// An agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    /// Its id.
+    pub agent_id: AgentId,
+    /// The base prompt. `{{prompt-assistance}}` marks where instruction
+    /// assistance blocks go.
+    pub instruction: String,
+    /// The foundation model or inference-profile id.
+    pub model_id: String,
+    /// The model that grades answers; [`DEFAULT_VERIFICATION_MODEL_ID`] when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_model_id: Option<String>,
+    /// Tools it may call.
+    #[serde(default)]
+    pub tool_ids: Vec<ToolId>,
+    /// Knowledge base ids.
+    #[serde(default)]
+    pub knowledge_bases: Vec<String>,
+    /// Collaborator agents.
+    #[serde(default)]
+    pub collaborators: Vec<AgentId>,
+    /// Guardrail configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrail: Option<GuardrailConfig>,
+    /// Optimistic-concurrency version.
+    #[serde(default)]
+    pub version: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Who last changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<UserId>,
+}
+
+/// Why an agent definition is rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InvalidAgent {
+    /// Empty instruction.
+    #[error("instruction must not be empty")]
+    Instruction,
+    /// Empty model id.
+    #[error("modelId must not be empty")]
+    ModelId,
+    /// A tool listed twice.
+    #[error("toolIds lists '{0}' twice")]
+    DuplicateTool(String),
+}
+
+impl Agent {
+    /// The verification model in force.
+    pub fn verification_model(&self) -> &str {
+        self.verification_model_id
+            .as_deref()
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or(DEFAULT_VERIFICATION_MODEL_ID)
+    }
+
+    /// Checks the rules a stored agent must satisfy.
+    ///
+    /// # Errors
+    /// [`InvalidAgent`] naming the first broken rule.
+    pub fn validate(&self) -> Result<(), InvalidAgent> {
+        if self.instruction.trim().is_empty() {
+            return Err(InvalidAgent::Instruction);
+        }
+        if self.model_id.trim().is_empty() {
+            return Err(InvalidAgent::ModelId);
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for id in &self.tool_ids {
+            if !seen.insert(id) {
+                return Err(InvalidAgent::DuplicateTool(id.to_string()));
+            }
+        }
+        Ok(())
+    }
+}

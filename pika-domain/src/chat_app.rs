@@ -1,0 +1,140 @@
+//! Chat apps and their overrides (PIKA.md §3).
+
+use crate::access::AccessRules;
+use crate::features::FeatureSet;
+use crate::ids::{AgentId, ChatAppId, EntityId, UserId};
+use crate::quota::QuotaLimits;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Where a chat app may be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatAppMode {
+    /// A page of its own.
+    Standalone,
+    /// Embedded in another page.
+    Embedded,
+}
+
+/// A chat app: one agent, access rules and features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatApp {
+    /// Its id.
+    pub chat_app_id: ChatAppId,
+    /// Shown to users.
+    pub title: String,
+    /// Shown to users.
+    #[serde(default)]
+    pub description: String,
+    /// The agent that answers.
+    pub agent_id: AgentId,
+    /// A disabled app is usable by nobody.
+    pub enabled: bool,
+    /// Who may use it.
+    pub access_rules: AccessRules,
+    /// Feature settings (laid over the site's).
+    #[serde(default)]
+    pub features: FeatureSet,
+    /// Where it may be shown.
+    #[serde(default = "default_modes")]
+    pub modes_supported: Vec<ChatAppMode>,
+    /// Quotas for this app, replacing the site's where set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quotas: Option<QuotaLimits>,
+    /// Optimistic-concurrency version; incremented by every update.
+    #[serde(default)]
+    pub version: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Who last changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<UserId>,
+}
+
+fn default_modes() -> Vec<ChatAppMode> {
+    vec![ChatAppMode::Standalone]
+}
+
+/// Why a chat app definition is rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InvalidChatApp {
+    /// The title is empty or too long.
+    #[error("title must be 1 to 200 characters")]
+    Title,
+    /// The description is too long.
+    #[error("description must be at most 2000 characters")]
+    Description,
+    /// No mode is supported.
+    #[error("modesSupported must name at least one mode")]
+    NoModes,
+}
+
+impl ChatApp {
+    /// Checks the rules a stored chat app must satisfy.
+    ///
+    /// # Errors
+    /// [`InvalidChatApp`] naming the first broken rule.
+    pub fn validate(&self) -> Result<(), InvalidChatApp> {
+        let title_len = self.title.trim().chars().count();
+        if title_len == 0 || title_len > 200 {
+            return Err(InvalidChatApp::Title);
+        }
+        if self.description.chars().count() > 2000 {
+            return Err(InvalidChatApp::Description);
+        }
+        if self.modes_supported.is_empty() {
+            return Err(InvalidChatApp::NoModes);
+        }
+        Ok(())
+    }
+}
+
+/// An override of a chat app, stored apart (`{chatAppId}:override`). It may
+/// replace access rules, title, description and features, and adds exclusive
+/// lists that, when non-empty, decide access alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatAppOverride {
+    /// `Some(false)` disables the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// When non-empty: exactly these users, nobody else.
+    #[serde(default)]
+    pub exclusive_user_id_access_control: Vec<UserId>,
+    /// When non-empty: internal users whose entity is listed, no other internal user.
+    #[serde(default)]
+    pub exclusive_internal_access_control: Vec<EntityId>,
+    /// When non-empty: external users whose entity is listed, no other external user.
+    #[serde(default)]
+    pub exclusive_external_access_control: Vec<EntityId>,
+    /// Replaces the app's rules when it names types or roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_rules: Option<AccessRules>,
+    /// Replaces the app's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Replaces the app's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Each feature set here replaces the app's feature whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<FeatureSet>,
+}
+
+impl ChatAppOverride {
+    /// The title shown: the override's when set, else the app's.
+    pub fn title_for<'a>(ovr: Option<&'a Self>, app: &'a ChatApp) -> &'a str {
+        ovr.and_then(|o| o.title.as_deref()).unwrap_or(&app.title)
+    }
+
+    /// The description shown: the override's when set, else the app's.
+    pub fn description_for<'a>(ovr: Option<&'a Self>, app: &'a ChatApp) -> &'a str {
+        ovr.and_then(|o| o.description.as_deref())
+            .unwrap_or(&app.description)
+    }
+}

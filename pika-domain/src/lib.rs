@@ -1,0 +1,35 @@
+//! # pika-domain
+//!
+//! The entities, value objects and pure rules of Pika (see `PIKA.md`):
+//! who may use a chat app ([`access`]), which features apply to a caller
+//! ([`features`]), how answers are graded and corrected ([`verification`]),
+//! what a turn costs ([`cost`]), how insight assessments become feedback
+//! ([`insights`]) and when a quota refuses a turn ([`quota`]).
+//!
+//! Everything here is synchronous and deterministic: functions take what they
+//! need — including the current time — and return decisions that explain
+//! themselves. Reading clocks, stores and models is the job of the ports.
+
+pub mod access;
+pub mod agent;
+pub mod chat_app;
+pub mod cost;
+pub mod features;
+pub mod feedback;
+pub mod history;
+pub mod ids;
+pub mod insights;
+pub mod instruction;
+pub mod memory;
+pub mod message;
+pub mod quota;
+pub mod session;
+pub mod site;
+pub mod stream;
+pub mod title;
+pub mod tool;
+pub mod user;
+pub mod verification;
+
+pub use chrono;
+pub use uuid;
