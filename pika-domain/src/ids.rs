@@ -65,6 +65,13 @@ macro_rules! uuid_id {
                 Self::from_uuid(uuid)
             }
 
+            /// Builds a UUIDv7 id from its parts: milliseconds since the Unix
+            /// epoch and ten random bytes (the version and variant bits are set
+            /// here). Id generators use this; it cannot fail.
+            pub fn from_v7_parts(unix_millis: u64, random: &[u8; 10]) -> Self {
+                Self(uuid::Builder::from_unix_timestamp_millis(unix_millis, random).into_uuid())
+            }
+
             /// The UUID inside.
             pub fn as_uuid(&self) -> Uuid {
                 self.0

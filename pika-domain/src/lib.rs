@@ -16,6 +16,7 @@ pub mod chat_app;
 pub mod cost;
 pub mod features;
 pub mod feedback;
+pub mod files;
 pub mod history;
 pub mod ids;
 pub mod insights;

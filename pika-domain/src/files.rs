@@ -1,0 +1,83 @@
+//! Where files live in the file store (PIKA.md §10): upload keys scoped to a
+//! user and session, and insight documents.
+
+use crate::ids::{ChatAppId, FileId, SessionId, UserId};
+
+/// The prefix of every upload of `user` in `session`:
+/// `uploads/{userId}/{sessionId}/`.
+pub fn session_upload_prefix(user: &UserId, session: &SessionId) -> String {
+    format!("uploads/{}/{session}/", key_segment(user.as_str()))
+}
+
+/// The prefix of every upload of `user`: `uploads/{userId}/`.
+pub fn user_upload_prefix(user: &UserId) -> String {
+    format!("uploads/{}/", key_segment(user.as_str()))
+}
+
+/// The key of one upload: `uploads/{userId}/{sessionId}/{fileId}/{name}`.
+/// The name is reduced to safe characters so it cannot leave the prefix.
+pub fn upload_key(user: &UserId, session: &SessionId, file: &FileId, name: &str) -> String {
+    format!(
+        "{}{file}/{}",
+        session_upload_prefix(user, session),
+        key_segment(name)
+    )
+}
+
+/// The key of a session's insight document:
+/// `session-insights/{chatAppId}/{userId}/{sessionId}.json`.
+pub fn insight_key(app: &ChatAppId, user: &UserId, session: &SessionId) -> String {
+    format!(
+        "session-insights/{app}/{}/{session}.json",
+        key_segment(user.as_str())
+    )
+}
+
+/// The prefix of a user's insight documents in one chat app.
+pub fn insight_prefix(app: &ChatAppId, user: &UserId) -> String {
+    format!("session-insights/{app}/{}/", key_segment(user.as_str()))
+}
+
+/// Keeps letters, digits, `.`, `-`, `_` and `@`; everything else becomes `_`.
+/// Leading dots are replaced so `..` can never appear as a segment.
+pub fn key_segment(raw: &str) -> String {
+    let mut out: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while out.starts_with('.') {
+        out.replace_range(0..1, "_");
+    }
+    if out.is_empty() {
+        out.push('_');
+    }
+    out.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_escape_their_prefix() {
+        let user = UserId::parse("alice@example.com").unwrap();
+        let session = SessionId::parse("01890a5d-ac96-774b-bcce-b302099a8057").unwrap();
+        let file = FileId::parse("01890a5d-ac96-774b-bcce-b302099a8058").unwrap();
+        let key = upload_key(&user, &session, &file, "../../etc/passwd");
+        assert!(key.starts_with(&session_upload_prefix(&user, &session)));
+        assert!(key
+            .split('/')
+            .all(|segment| segment != ".." && segment != "."));
+        assert_eq!(key.split('/').count(), 5, "{key}");
+        assert_eq!(
+            insight_key(&ChatAppId::parse("app").unwrap(), &user, &session),
+            "session-insights/app/alice@example.com/01890a5d-ac96-774b-bcce-b302099a8057.json"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! # pika-ports
+//!
+//! The driven ports of Pika (PIKA.md §12): every trait the use cases in
+//! `pika-service` need from the outside world, and the data they carry.
+//!
+//! Every method documents its error contract with one shared error type,
+//! [`PortError`], whose [`ErrorKind`] tells the service what it can do:
+//! report not found, answer a conflict, retry a transient failure, or give up.
+//! Traits are object-safe (`async-trait`) so a shell can pick adapters at run
+//! time and hold them as `Arc<dyn …>`.
+//!
+//! With the `mock` feature, every trait has a mockall mock (`MockSessionStore`, …).
+
+pub mod error;
+pub mod page;
+
+pub mod chat_apps;
+pub mod clock;
+pub mod feedback;
+pub mod files;
+pub mod job_lock;
+pub mod memory;
+pub mod messages;
+pub mod metrics;
+pub mod models;
+pub mod runtime;
+pub mod search;
+pub mod sessions;
+pub mod tools;
+pub mod usage;
+pub mod users;
+
+pub use chat_apps::{AgentStore, ChatAppStore, ToolStore};
+pub use clock::{Clock, IdGenerator, IdGeneratorExt, SystemClock, UuidV7Ids};
+pub use error::{ErrorKind, PortError, PortResult};
+pub use feedback::{FeedbackFilter, FeedbackStore};
+pub use files::{FileStore, ObjectInfo, PresignedUrl, UploadGrant};
+pub use job_lock::JobLock;
+pub use memory::{MemoryExchange, UserMemory};
+pub use messages::{ClaimOutcome, MessageStore, TurnClaim};
+pub use metrics::{Metric, MetricBatch, MetricUnit, MetricsSink};
+pub use models::{Completion, CompletionModel, CompletionPurpose, CompletionRequest};
+pub use page::{Cursor, Page, PageRequest};
+pub use runtime::{
+    AgentRequest, AgentRuntime, ContentBlock, ConversationMessage, RuntimeEvent, RuntimeStream,
+    StopReason, ToolSpec,
+};
+pub use search::{SearchDocument, SearchHit, SearchIndex, SearchQuery, SearchSort};
+pub use sessions::{SessionPatch, SessionStore, TurnRecord};
+pub use tools::{ToolInvocation, ToolInvoker};
+pub use usage::{DailyUsage, UsageLedger, UsageRecord};
+pub use users::UserStore;

@@ -1,0 +1,36 @@
+//! The tool invoker port: runs a tool the model asked for (a Lambda
+//! function tagged `agent-tool=true`, or an inline function).
+
+use crate::error::PortResult;
+use async_trait::async_trait;
+use pika_domain::ids::ToolName;
+use pika_domain::tool::Tool;
+use serde_json::{Map, Value};
+
+/// One tool call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolInvocation {
+    /// The tool definition.
+    pub tool: Tool,
+    /// The function of the tool.
+    pub function: ToolName,
+    /// The model's input.
+    pub input: Value,
+    /// Session attributes (PIKA.md §5): userId, chatAppId, agentId,
+    /// sessionId, currentDate, messageId, and the user's custom data.
+    pub session_attributes: Map<String, Value>,
+}
+
+/// Runs tools.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ToolInvoker: Send + Sync {
+    /// Runs `call` and returns the tool's output.
+    ///
+    /// # Errors
+    /// - `NotFound` when the tool's function or inline handler does not exist.
+    /// - `Invalid` when the tool rejects its input (the model may try again).
+    /// - `Transient` when throttled or timed out.
+    /// - `Permanent` when the tool failed, or may not be invoked (not tagged).
+    async fn invoke(&self, call: ToolInvocation) -> PortResult<Value>;
+}

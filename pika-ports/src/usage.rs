@@ -1,0 +1,81 @@
+//! The usage ledger port: token counters per user and entity in hourly
+//! buckets (for quotas) and daily aggregates (for analytics).
+
+use crate::error::PortResult;
+use async_trait::async_trait;
+use pika_domain::chrono::{DateTime, NaiveDate, Utc};
+use pika_domain::cost::Usage;
+use pika_domain::ids::{ChatAppId, EntityId, UserId};
+use pika_domain::quota::{QuotaScope, UsageBucket};
+use serde::{Deserialize, Serialize};
+
+/// One turn's usage, as the ledger records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRecord {
+    /// When the turn ended; picks the hour bucket and the day.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub user_id: UserId,
+    /// Their entity.
+    pub entity_id: EntityId,
+    /// Where.
+    pub chat_app_id: ChatAppId,
+    /// Which model.
+    pub model_id: String,
+    /// Tokens and cost.
+    pub usage: Usage,
+}
+
+/// Usage of one day, one chat app, one entity, one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyUsage {
+    /// The UTC day.
+    pub day: NaiveDate,
+    /// The chat app.
+    pub chat_app_id: ChatAppId,
+    /// The entity.
+    pub entity_id: EntityId,
+    /// The model.
+    pub model_id: String,
+    /// Tokens and cost added up.
+    pub usage: Usage,
+    /// How many turns.
+    pub turns: u64,
+}
+
+/// Counts usage.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait UsageLedger: Send + Sync {
+    /// Adds one turn to the user's and the entity's hour bucket and to the
+    /// day's aggregate, with atomic adds (concurrent turns never lose counts).
+    ///
+    /// # Errors
+    /// `Transient` / `Permanent`.
+    async fn record(&self, record: &UsageRecord) -> PortResult<()>;
+
+    /// The hour buckets of `key` (a user id or an entity id, per `scope`)
+    /// starting at or after `since`, oldest first.
+    ///
+    /// # Errors
+    /// `Transient` / `Permanent`.
+    async fn buckets(
+        &self,
+        scope: QuotaScope,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> PortResult<Vec<UsageBucket>>;
+
+    /// The daily aggregates from `from` to `to`, both included, ordered by day.
+    ///
+    /// # Errors
+    /// `Transient` / `Permanent`.
+    async fn daily(&self, from: NaiveDate, to: NaiveDate) -> PortResult<Vec<DailyUsage>>;
+
+    /// Deletes the user's counters (erasure); succeeds when there are none.
+    ///
+    /// # Errors
+    /// `Transient` / `Permanent`.
+    async fn delete_user(&self, user: &UserId) -> PortResult<()>;
+}
