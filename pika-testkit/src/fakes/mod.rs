@@ -1,0 +1,3 @@
+//! In-memory fakes of every port.
+
+pub mod clock;
