@@ -297,6 +297,28 @@ proptest! {
         prop_assert_eq!(decision, expected);
     }
 
+    /// An override with no exclusive lists whose rules name nobody leaves
+    /// the decision to the app's rules, exactly as if there were no override.
+    #[test]
+    fn override_naming_nobody_defers_to_the_app(
+        u in user(),
+        app_rules in any_rules(),
+        ovr in override_with(
+            Just(vec![]),
+            Just(vec![]),
+            Just(vec![]),
+            not_disabled(),
+            option::of(rules_naming_nobody()),
+        ),
+        site in any_site(),
+    ) {
+        let a = app(true, app_rules);
+        prop_assert_eq!(
+            decide_access(&u, &a, Some(&ovr), &site),
+            decide_access(&u, &a, None, &site)
+        );
+    }
+
     /// Allowing by rules needs a match: an allowed user's type or one of
     /// their roles is named by the rules that decided.
     #[test]
