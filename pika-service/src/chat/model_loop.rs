@@ -1,0 +1,299 @@
+//! One answer from the model: stream its text to the caller, run the tools it
+//! asks for (bounded iterations, a timeout per tool), stop when told.
+
+use super::emitter::Emitter;
+use super::ChatInner;
+use futures::StreamExt;
+use pika_domain::cost::TokenUsage;
+use pika_domain::ids::SessionId;
+use pika_domain::message::{Role, ToolCallRecord};
+use pika_domain::tool::Tool;
+use pika_ports::{
+    AgentRequest, ContentBlock, ConversationMessage, ErrorKind, PortError, RuntimeEvent,
+    StopReason, ToolInvocation, ToolSpec,
+};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// What the model call sees, fixed for the whole turn.
+pub(super) struct LoopContext {
+    pub(super) model_id: String,
+    pub(super) instruction: String,
+    pub(super) specs: Vec<ToolSpec>,
+    /// Tool definitions by function name.
+    pub(super) tools_by_function: HashMap<String, Tool>,
+    pub(super) attributes: Map<String, Value>,
+    pub(super) max_output_tokens: u32,
+    pub(super) max_tool_iterations: u32,
+    pub(super) default_tool_timeout: Duration,
+    pub(super) session_id: SessionId,
+}
+
+impl LoopContext {
+    /// Tool specs and the function → tool map of `tools`.
+    pub(super) fn tool_specs(tools: &[Tool]) -> (Vec<ToolSpec>, HashMap<String, Tool>) {
+        let mut specs = Vec::new();
+        let mut by_function = HashMap::new();
+        for tool in tools {
+            for f in &tool.function_schema {
+                specs.push(ToolSpec {
+                    name: f.name.clone(),
+                    description: f.description.clone(),
+                    input_schema: f.json_schema(),
+                });
+                by_function.insert(f.name.to_string(), tool.clone());
+            }
+        }
+        (specs, by_function)
+    }
+}
+
+/// How an answer ended.
+#[derive(Debug, Clone)]
+pub(super) enum LoopEnd {
+    /// The model finished.
+    Completed,
+    /// Stopped by the user or shutdown.
+    Stopped,
+    /// The model failed (or its stream was cut).
+    Failed(PortError),
+    /// The model kept asking for tools past the bound.
+    ToolLimit,
+}
+
+/// What one answer produced.
+pub(super) struct LoopResult {
+    pub(super) text: String,
+    pub(super) tool_calls: Vec<ToolCallRecord>,
+    pub(super) tokens: TokenUsage,
+    pub(super) end: LoopEnd,
+    /// The conversation including this answer (for a correction).
+    pub(super) conversation: Vec<ConversationMessage>,
+}
+
+enum Next {
+    Stop,
+    Item(Option<Result<RuntimeEvent, PortError>>),
+}
+
+/// Runs the model on `conversation` until it answers, fails, is stopped, or
+/// exceeds the tool bound.
+pub(super) async fn run(
+    inner: &ChatInner,
+    cx: &LoopContext,
+    mut conversation: Vec<ConversationMessage>,
+    emit: &Emitter,
+    stop: &mut watch::Receiver<bool>,
+) -> LoopResult {
+    let mut text = String::new();
+    let mut tool_calls = Vec::new();
+    let mut tokens = TokenUsage::default();
+    let finish = |end, conversation, text: String, tool_calls, tokens| LoopResult {
+        text,
+        tool_calls,
+        tokens,
+        end,
+        conversation,
+    };
+
+    for iteration in 0..=cx.max_tool_iterations {
+        let request = AgentRequest {
+            model_id: cx.model_id.clone(),
+            instruction: cx.instruction.clone(),
+            messages: conversation.clone(),
+            tools: cx.specs.clone(),
+            max_output_tokens: cx.max_output_tokens,
+            session_id: cx.session_id,
+            session_attributes: cx.attributes.clone(),
+        };
+        let invoked = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => None,
+            r = inner.ports.runtime.invoke(request) => Some(r),
+        };
+        let mut events = match invoked {
+            None => return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens),
+            Some(Err(e)) => {
+                return finish(LoopEnd::Failed(e), conversation, text, tool_calls, tokens)
+            }
+            Some(Ok(s)) => s,
+        };
+
+        let mut call_text = String::new();
+        let mut requested: Vec<(String, String, Value)> = Vec::new();
+        let reason = loop {
+            let next = tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => Next::Stop,
+                item = events.next() => Next::Item(item),
+            };
+            match next {
+                Next::Stop => {
+                    return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens)
+                }
+                Next::Item(Some(Ok(RuntimeEvent::TextDelta(t)))) => {
+                    emit.delta(&t);
+                    call_text.push_str(&t);
+                    text.push_str(&t);
+                }
+                Next::Item(Some(Ok(RuntimeEvent::ToolUse {
+                    tool_use_id,
+                    name,
+                    input,
+                }))) => {
+                    requested.push((tool_use_id, name, input));
+                }
+                Next::Item(Some(Ok(RuntimeEvent::ToolResult {
+                    tool_use_id,
+                    name,
+                    ok,
+                    output,
+                }))) => {
+                    // The provider ran this tool itself (e.g. Bedrock's Lambda executor).
+                    emit.tool_call(&tool_use_id, &name, &Value::Null);
+                    emit.tool_result(&tool_use_id, ok, &output);
+                    tool_calls.push(ToolCallRecord {
+                        tool_use_id,
+                        tool_name: name,
+                        input: Value::Null,
+                        ok,
+                        output,
+                        duration_ms: 0,
+                    });
+                }
+                Next::Item(Some(Ok(RuntimeEvent::Trace { kind, detail }))) => {
+                    emit.trace(&kind, detail)
+                }
+                Next::Item(Some(Ok(RuntimeEvent::Usage(u)))) => tokens += u,
+                Next::Item(Some(Ok(RuntimeEvent::Completed(reason)))) => break reason,
+                Next::Item(Some(Err(e))) => {
+                    return finish(LoopEnd::Failed(e), conversation, text, tool_calls, tokens)
+                }
+                Next::Item(None) => {
+                    let cut = PortError::transient(
+                        "the model's stream ended before the answer was complete",
+                    );
+                    return finish(LoopEnd::Failed(cut), conversation, text, tool_calls, tokens);
+                }
+            }
+        };
+        drop(events);
+
+        if reason != StopReason::ToolUse || requested.is_empty() {
+            conversation.push(ConversationMessage::text(Role::Assistant, call_text));
+            return finish(LoopEnd::Completed, conversation, text, tool_calls, tokens);
+        }
+        if iteration == cx.max_tool_iterations {
+            emit.trace(
+                "limit",
+                json!({ "maxToolIterations": cx.max_tool_iterations }),
+            );
+            return finish(LoopEnd::ToolLimit, conversation, text, tool_calls, tokens);
+        }
+
+        let mut asked = Vec::new();
+        if !call_text.is_empty() {
+            asked.push(ContentBlock::Text { text: call_text });
+        }
+        let mut results = Vec::new();
+        for (tool_use_id, name, input) in requested {
+            asked.push(ContentBlock::ToolUse {
+                tool_use_id: tool_use_id.clone(),
+                name: name.clone(),
+                input: input.clone(),
+            });
+            emit.tool_call(&tool_use_id, &name, &input);
+            let started = tokio::time::Instant::now();
+            let outcome = tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => None,
+                r = run_tool(inner, cx, &name, input.clone()) => Some(r),
+            };
+            let Some((ok, output)) = outcome else {
+                conversation.push(ConversationMessage {
+                    role: Role::Assistant,
+                    content: asked,
+                });
+                return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens);
+            };
+            emit.tool_result(&tool_use_id, ok, &output);
+            tool_calls.push(ToolCallRecord {
+                tool_use_id: tool_use_id.clone(),
+                tool_name: name,
+                input,
+                ok,
+                output: output.clone(),
+                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            });
+            results.push(ContentBlock::ToolResult {
+                tool_use_id,
+                ok,
+                output,
+            });
+        }
+        conversation.push(ConversationMessage {
+            role: Role::Assistant,
+            content: asked,
+        });
+        conversation.push(ConversationMessage {
+            role: Role::User,
+            content: results,
+        });
+    }
+    finish(LoopEnd::ToolLimit, conversation, text, tool_calls, tokens)
+}
+
+/// Runs one tool with its timeout. Failures become a result the model can
+/// read (`ok: false`), never a failed turn.
+async fn run_tool(
+    inner: &ChatInner,
+    cx: &LoopContext,
+    function: &str,
+    input: Value,
+) -> (bool, Value) {
+    let Some(tool) = cx.tools_by_function.get(function) else {
+        return (
+            false,
+            json!({ "error": format!("no tool named '{function}' is available") }),
+        );
+    };
+    let Some(schema) = tool
+        .function_schema
+        .iter()
+        .find(|f| f.name.as_str() == function)
+    else {
+        return (
+            false,
+            json!({ "error": format!("no tool named '{function}' is available") }),
+        );
+    };
+    let timeout = tool
+        .execution_timeout_ms
+        .map(Duration::from_millis)
+        .unwrap_or(cx.default_tool_timeout);
+    let call = ToolInvocation {
+        tool: tool.clone(),
+        function: schema.name.clone(),
+        input,
+        session_attributes: cx.attributes.clone(),
+    };
+    match tokio::time::timeout(timeout, inner.ports.tool_invoker.invoke(call)).await {
+        Ok(Ok(output)) => (true, output),
+        Ok(Err(e)) => {
+            tracing::warn!(tool = function, error = %e, "tool call failed");
+            let message = match e.kind {
+                ErrorKind::Invalid => format!("the tool rejected its input: {}", e.message),
+                ErrorKind::NotFound => "the tool is not available".to_string(),
+                ErrorKind::Transient => "the tool is busy; try again later".to_string(),
+                _ => "the tool failed".to_string(),
+            };
+            (false, json!({ "error": message }))
+        }
+        Err(_) => (
+            false,
+            json!({ "error": format!("the tool did not answer within {} ms", timeout.as_millis()) }),
+        ),
+    }
+}

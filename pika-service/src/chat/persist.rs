@@ -1,0 +1,297 @@
+//! The end of a turn (PIKA.md §7 steps 7–8): title, usage, the stored
+//! answer, the session update, the usage ledger, memory, search, metrics —
+//! then the final event. The answer is stored before `done` is sent, so a
+//! client that saw `done` finds it on reload.
+
+use super::emitter::Emitter;
+use super::model_loop::LoopEnd;
+use super::runner::Turn;
+use super::ChatInner;
+use crate::error::from_model_error;
+use crate::retry::retry_transient;
+use pika_domain::cost::{TokenUsage, Usage};
+use pika_domain::message::{Message, MessageError, ToolCallRecord};
+use pika_domain::stream::{SequencedEvent, TurnEvent};
+use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
+use pika_domain::verification::Verifications;
+use pika_ports::{
+    CompletionPurpose, CompletionRequest, MemoryExchange, Metric, MetricBatch, MetricUnit,
+    SearchDocument, SessionPatch, TurnRecord, UsageRecord,
+};
+use std::collections::BTreeMap;
+
+/// What the model part of a turn produced.
+pub(super) struct Outcome {
+    pub(super) text: String,
+    pub(super) tool_calls: Vec<ToolCallRecord>,
+    pub(super) agent_tokens: TokenUsage,
+    pub(super) verifier_tokens: TokenUsage,
+    pub(super) verifications: Option<Verifications>,
+    /// Whether a correction was asked for.
+    pub(super) corrected: bool,
+    pub(super) end: LoopEnd,
+}
+
+pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emit: &Emitter) {
+    let ports = &inner.ports;
+    let prices = &inner.settings.prices;
+    let now = ports.clock.now();
+    let session_id = turn.session.session_id;
+
+    let mut usage = prices.cost(&turn.agent.model_id, outcome.agent_tokens)
+        + prices.cost(turn.agent.verification_model(), outcome.verifier_tokens);
+
+    let completed = matches!(outcome.end, LoopEnd::Completed);
+    let title = if completed && turn.session.title.is_none() && turn.is_first_turn {
+        let (title, title_usage) = generate_title(inner, turn, &outcome.text).await;
+        usage += title_usage;
+        title
+    } else {
+        None
+    };
+    emit.push(TurnEvent::Usage {
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+        total_cost: usage.total_cost,
+    });
+
+    let (final_event, error) = final_event(turn, &outcome.end, title.clone());
+    let mut answer = Message::assistant(session_id, turn.assistant_message_id, now);
+    answer.content = outcome.text.clone();
+    answer.model = Some(turn.agent.model_id.clone());
+    answer.usage = Some(usage);
+    answer.tool_calls = outcome.tool_calls.clone();
+    answer.execution_duration_ms =
+        Some(u64::try_from(emit.elapsed().as_millis()).unwrap_or(u64::MAX));
+    answer.verifications = outcome.verifications.clone();
+    answer.error = error;
+    answer.stopped = matches!(outcome.end, LoopEnd::Stopped);
+    answer.stream_events = emit.log().snapshot();
+    answer.stream_events.push(SequencedEvent {
+        seq: emit.log().next_seq(),
+        event: final_event.clone(),
+    });
+
+    if let Err(e) = retry_transient(|| ports.messages.put(&answer)).await {
+        tracing::error!(error = %e, session = %session_id, "the answer could not be stored");
+        inner
+            .running
+            .finish_if(&session_id, &turn.assistant_message_id);
+        emit.push(TurnEvent::Error {
+            code: "internal".to_string(),
+            message: "the answer could not be stored; your message was kept".to_string(),
+        });
+        emit.log().close();
+        return;
+    }
+
+    let record = TurnRecord {
+        usage,
+        last_message_id: turn.assistant_message_id,
+        at: now,
+        mark_for_insights: turn.features.session_insights,
+    };
+    if let Err(e) = retry_transient(|| ports.sessions.record_turn(&session_id, &record)).await {
+        tracing::error!(error = %e, session = %session_id, "session totals could not be updated");
+    }
+    if usage.tokens().total() > 0 {
+        let ledger = UsageRecord {
+            at: now,
+            user_id: turn.caller.user_id.clone(),
+            entity_id: turn.session.entity_id.clone(),
+            chat_app_id: turn.session.chat_app_id.clone(),
+            model_id: turn.agent.model_id.clone(),
+            usage,
+        };
+        if let Err(e) = retry_transient(|| ports.usage.record(&ledger)).await {
+            tracing::error!(error = %e, "usage could not be recorded in the ledger");
+        }
+    }
+    if !matches!(outcome.end, LoopEnd::Failed(_)) && !outcome.text.trim().is_empty() {
+        remember_and_index(inner, turn, &outcome.text, title.as_deref(), now).await;
+    }
+    emit_metrics(inner, turn, &outcome, usage, emit, now);
+
+    // Free the session for the next turn before telling the client it may send one.
+    inner
+        .running
+        .finish_if(&session_id, &turn.assistant_message_id);
+    emit.push(final_event);
+    emit.log().close();
+}
+
+fn final_event(
+    turn: &Turn,
+    end: &LoopEnd,
+    title: Option<String>,
+) -> (TurnEvent, Option<MessageError>) {
+    let done = |stopped: bool| TurnEvent::Done {
+        user_message_id: turn.user_message.message_id,
+        assistant_message_id: turn.assistant_message_id,
+        title: title.clone(),
+        stopped: stopped.then_some(true),
+    };
+    let failed = |code: &str, message: String| {
+        let error = MessageError {
+            code: code.to_string(),
+            message: message.clone(),
+        };
+        (
+            TurnEvent::Error {
+                code: code.to_string(),
+                message,
+            },
+            Some(error),
+        )
+    };
+    match end {
+        LoopEnd::Completed => (done(false), None),
+        LoopEnd::Stopped => (done(true), None),
+        LoopEnd::Failed(e) => {
+            tracing::warn!(error = %e, "the model failed mid-turn");
+            let err = from_model_error(e.clone());
+            failed(err.code(), err.public_message())
+        }
+        LoopEnd::ToolLimit => failed(
+            "tool_iteration_limit",
+            "the agent asked for tools too many times; the answer was cut short".to_string(),
+        ),
+    }
+}
+
+/// A 3–8 word title after the first reply; failures leave the session untitled.
+async fn generate_title(inner: &ChatInner, turn: &Turn, answer: &str) -> (Option<String>, Usage) {
+    let model_id = inner
+        .settings
+        .site
+        .title_model_id
+        .clone()
+        .unwrap_or_else(|| turn.agent.verification_model().to_string());
+    let request = CompletionRequest {
+        model_id: model_id.clone(),
+        instruction: TITLE_INSTRUCTION.to_string(),
+        input: title_input(&turn.user_message.content, answer),
+        max_output_tokens: 32,
+        purpose: CompletionPurpose::Title,
+    };
+    let completion = match inner.ports.completions.complete(request).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "title generation failed");
+            return (None, Usage::default());
+        }
+    };
+    let usage = inner.settings.prices.cost(&model_id, completion.usage);
+    let Some(title) = clean_title(&completion.text, true) else {
+        return (None, usage);
+    };
+    let patch = SessionPatch {
+        title: Some(Some(title.clone())),
+        ..SessionPatch::default()
+    };
+    match retry_transient(|| {
+        inner
+            .ports
+            .sessions
+            .update(&turn.session.session_id, &patch)
+    })
+    .await
+    {
+        Ok(_) => (Some(title), usage),
+        Err(e) => {
+            tracing::warn!(error = %e, "title could not be stored");
+            (None, usage)
+        }
+    }
+}
+
+/// Records the exchange in user memory and indexes it for search (both best
+/// effort: the answer is stored already).
+async fn remember_and_index(
+    inner: &ChatInner,
+    turn: &Turn,
+    answer: &str,
+    new_title: Option<&str>,
+    now: pika_domain::chrono::DateTime<pika_domain::chrono::Utc>,
+) {
+    let ports = &inner.ports;
+    if turn.features.user_memory {
+        let exchange = MemoryExchange {
+            user_id: turn.caller.user_id.clone(),
+            session_id: turn.session.session_id,
+            user_text: turn.user_message.content.clone(),
+            assistant_text: answer.to_string(),
+            at: now,
+        };
+        if let Err(e) = ports.memory.record(&exchange).await {
+            tracing::warn!(error = %e, "memory could not be recorded");
+        }
+    }
+    let doc = SearchDocument {
+        session_id: turn.session.session_id,
+        message_id: turn.assistant_message_id,
+        user_id: turn.session.user_id.clone(),
+        chat_app_id: turn.session.chat_app_id.clone(),
+        entity_id: turn.session.entity_id.clone(),
+        title: new_title
+            .map(str::to_string)
+            .or_else(|| turn.session.title.clone()),
+        text: format!("{}\n\n{}", turn.user_message.content, answer),
+        created_at: now,
+        insight_score: None,
+    };
+    if let Err(e) = retry_transient(|| ports.search.index(&doc)).await {
+        tracing::warn!(error = %e, "the turn could not be indexed for search");
+    }
+}
+
+fn emit_metrics(
+    inner: &ChatInner,
+    turn: &Turn,
+    outcome: &Outcome,
+    usage: Usage,
+    emit: &Emitter,
+    now: pika_domain::chrono::DateTime<pika_domain::chrono::Utc>,
+) {
+    let mut metrics = vec![
+        Metric {
+            name: "TokenUsage",
+            value: usage.tokens().total() as f64,
+            unit: MetricUnit::Count,
+        },
+        Metric {
+            name: "ResponseLatency",
+            value: emit.elapsed().as_millis() as f64,
+            unit: MetricUnit::Milliseconds,
+        },
+        Metric {
+            name: "ToolInvocations",
+            value: outcome.tool_calls.len() as f64,
+            unit: MetricUnit::Count,
+        },
+    ];
+    if let Some(ttft) = emit.time_to_first_token() {
+        metrics.push(Metric {
+            name: "TimeToFirstToken",
+            value: ttft.as_millis() as f64,
+            unit: MetricUnit::Milliseconds,
+        });
+    }
+    if outcome.verifications.is_some() {
+        metrics.push(Metric {
+            name: "SelfCorrectionRate",
+            value: if outcome.corrected { 1.0 } else { 0.0 },
+            unit: MetricUnit::None,
+        });
+    }
+    let mut dimensions = BTreeMap::new();
+    dimensions.insert(
+        "chatAppId".to_string(),
+        turn.session.chat_app_id.to_string(),
+    );
+    inner.ports.metrics.emit(&MetricBatch {
+        at: now,
+        dimensions,
+        metrics,
+    });
+}

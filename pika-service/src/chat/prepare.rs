@@ -1,0 +1,378 @@
+//! Everything that can refuse a turn before its first event, in the order of
+//! PIKA.md §7 step 1–3. Nothing is stored unless every check passes; once
+//! the user's message is stored, the turn runs on its own task.
+
+use super::runner::{self, Turn};
+use super::{ChatInner, SendMessage, TurnStream, TurnTarget};
+use crate::config_cache::AppConfig;
+use crate::error::ServiceError;
+use crate::retry::retry_transient;
+use futures::stream::{self, StreamExt};
+use pika_domain::access::decide_access;
+use pika_domain::features::{resolve_features, ResolvedFeatures};
+use pika_domain::files::upload_key;
+use pika_domain::ids::{ClientMessageId, EntityId, FileId, SessionId};
+use pika_domain::message::{validate_user_text, FileRef, Message};
+use pika_domain::quota::{check_quota, window_start, QuotaLimits, QuotaScope};
+use pika_domain::session::{session_access, Session, SessionAccess};
+use pika_domain::stream::TurnEvent;
+use pika_domain::user::User;
+use pika_ports::{ClaimOutcome, IdGeneratorExt, TurnClaim};
+use std::sync::Arc;
+
+pub(super) async fn send(
+    inner: &Arc<ChatInner>,
+    caller: &User,
+    message: SendMessage,
+) -> Result<TurnStream, ServiceError> {
+    validate_user_text(&message.text).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let ports = &inner.ports;
+
+    // Where the message goes, and whether the caller may post there.
+    let existing = match &message.target {
+        TurnTarget::Session(id) => Some(load_own_session(inner, caller, id).await?),
+        TurnTarget::NewSession(_) => None,
+    };
+    let app_id = match (&message.target, &existing) {
+        (_, Some(session)) => session.chat_app_id.clone(),
+        (TurnTarget::NewSession(app), None) => app.clone(),
+        (TurnTarget::Session(_), None) => return Err(ServiceError::not_found("session")),
+    };
+    let config = inner
+        .config
+        .chat_app(&app_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("chat app {app_id}")))?;
+    let site = &inner.settings.site;
+    if let pika_domain::access::AccessDecision::Deny(reason) =
+        decide_access(caller, &config.app, config.ovr.as_ref(), site)
+    {
+        tracing::info!(user = %caller.user_id, chat_app = %app_id, ?reason, "turn refused: access denied");
+        return Err(ServiceError::Forbidden(format!(
+            "you may not use this chat app: {}",
+            reason.describe()
+        )));
+    }
+    let features = resolve_features(caller, &config.app, config.ovr.as_ref(), site);
+
+    // An idempotent retry never starts a second turn.
+    if let Some(client_id) = &message.client_message_id {
+        if let Some(claim) = ports
+            .messages
+            .get_client_message(&caller.user_id, client_id)
+            .await?
+        {
+            return replay_or_conflict(inner, claim).await;
+        }
+    }
+
+    let agent = inner
+        .config
+        .agent(&config.app.agent_id)
+        .await?
+        .ok_or_else(|| ServiceError::Internal {
+            message: format!(
+                "agent {} of chat app {app_id} not found",
+                config.app.agent_id
+            ),
+            retryable: false,
+        })?;
+    let tools = inner.config.tools(&agent.tool_ids).await?;
+
+    let entity = entity_of(caller, &features);
+    check_quotas(inner, caller, &config, &entity).await?;
+
+    let session_id = existing
+        .as_ref()
+        .map_or_else(|| ports.ids.session_id(), |s| s.session_id);
+    let files = resolve_files(inner, caller, &session_id, &message.file_refs).await?;
+
+    let user_message_id = ports.ids.message_id();
+    let assistant_message_id = ports.ids.message_id();
+    let running = inner
+        .running
+        .start(session_id, assistant_message_id)
+        .ok_or_else(|| {
+            ServiceError::Conflict("a turn is already running in this session".to_string())
+        })?;
+
+    let now = ports.clock.now();
+    let stored = store_start(
+        inner,
+        caller,
+        &message,
+        StartIds {
+            session_id,
+            user_message_id,
+            assistant_message_id,
+        },
+        existing.clone(),
+        &config,
+        &agent.agent_id,
+        entity,
+        files,
+        now,
+    )
+    .await;
+    let (session, user_message) = match stored {
+        Ok(Started::Fresh {
+            session,
+            user_message,
+        }) => (session, user_message),
+        Ok(Started::Claimed(claim)) => {
+            inner.running.finish(&session_id);
+            return replay_or_conflict(inner, claim).await;
+        }
+        Err(e) => {
+            inner.running.finish(&session_id);
+            return Err(e);
+        }
+    };
+
+    running.log.push(TurnEvent::Session {
+        session_id,
+        user_message_id,
+        assistant_message_id,
+    });
+    let events = running.log.follow(0);
+    runner::spawn(
+        Arc::clone(inner),
+        Turn {
+            caller: caller.clone(),
+            agent,
+            tools,
+            features,
+            is_first_turn: existing
+                .as_ref()
+                .is_none_or(|s| s.last_message_id.is_none()),
+            session,
+            user_message,
+            assistant_message_id,
+            running: Arc::clone(&running),
+        },
+    );
+    Ok(TurnStream {
+        session_id,
+        user_message_id,
+        assistant_message_id,
+        replayed: false,
+        events,
+    })
+}
+
+/// The session, if the caller owns it: viewers may not post (403), others
+/// do not see it (404).
+async fn load_own_session(
+    inner: &ChatInner,
+    caller: &User,
+    id: &SessionId,
+) -> Result<Session, ServiceError> {
+    let session = inner
+        .ports
+        .sessions
+        .get(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("session"))?;
+    match session_access(caller, &session) {
+        SessionAccess::Owner => Ok(session),
+        SessionAccess::Viewer => Err(ServiceError::Forbidden(
+            "content admins may view this session but not post into it".to_string(),
+        )),
+        SessionAccess::None => Err(ServiceError::not_found("session")),
+    }
+}
+
+/// The entity a new session records: the caller's, or `chat-app-global`.
+fn entity_of(caller: &User, features: &ResolvedFeatures) -> EntityId {
+    features
+        .entity_attribute_path
+        .as_deref()
+        .and_then(|path| caller.entity_at(path))
+        .unwrap_or_else(EntityId::global)
+}
+
+async fn check_quotas(
+    inner: &ChatInner,
+    caller: &User,
+    config: &AppConfig,
+    entity: &EntityId,
+) -> Result<(), ServiceError> {
+    let limits = QuotaLimits::effective(&inner.settings.site.quotas, config.app.quotas.as_ref());
+    let hours = limits.window_hours();
+    let now = inner.ports.clock.now();
+    let since = window_start(now, hours);
+    let mut checks = Vec::new();
+    if let Some(limit) = limits.user_tokens_per_window {
+        checks.push((QuotaScope::User, caller.user_id.to_string(), limit));
+    }
+    // The entity quota counts a tenant; sessions without a real entity share
+    // no tenant, so it does not apply to them.
+    if let Some(limit) = limits.entity_tokens_per_window {
+        if entity.as_str() != EntityId::GLOBAL {
+            checks.push((QuotaScope::Entity, entity.to_string(), limit));
+        }
+    }
+    for (scope, key, limit) in checks {
+        let buckets = inner.ports.usage.buckets(scope, &key, since).await?;
+        if let Err(exceeded) = check_quota(scope, limit, hours, &buckets, now) {
+            tracing::info!(user = %caller.user_id, ?scope, limit, used = exceeded.used, "turn refused: quota exceeded");
+            return Err(ServiceError::QuotaExceeded(exceeded));
+        }
+    }
+    Ok(())
+}
+
+/// Turns `fileRef`s (`{fileId}/{name}`) into files of this caller's session
+/// that exist in the file store.
+async fn resolve_files(
+    inner: &ChatInner,
+    caller: &User,
+    session: &SessionId,
+    refs: &[String],
+) -> Result<Vec<FileRef>, ServiceError> {
+    let mut files = Vec::with_capacity(refs.len());
+    for raw in refs {
+        let invalid = || ServiceError::Invalid(format!("unknown file '{raw}'"));
+        let (id, name) = raw.split_once('/').ok_or_else(invalid)?;
+        let file_id = FileId::parse(id).map_err(|_| invalid())?;
+        let key = upload_key(&caller.user_id, session, &file_id, name);
+        let info = inner.ports.files.head(&key).await?.ok_or_else(invalid)?;
+        files.push(FileRef {
+            file_id,
+            name: name.to_string(),
+            content_type: info
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".to_string()),
+            key,
+        });
+    }
+    Ok(files)
+}
+
+struct StartIds {
+    session_id: SessionId,
+    user_message_id: pika_domain::ids::MessageId,
+    assistant_message_id: pika_domain::ids::MessageId,
+}
+
+enum Started {
+    Fresh {
+        session: Session,
+        user_message: Message,
+    },
+    Claimed(TurnClaim),
+}
+
+/// Claims the client id, creates the session when new, stores the user's
+/// message. On failure, undoes what it did so the client can retry cleanly.
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
+async fn store_start(
+    inner: &ChatInner,
+    caller: &User,
+    message: &SendMessage,
+    ids: StartIds,
+    existing: Option<Session>,
+    config: &AppConfig,
+    agent_id: &pika_domain::ids::AgentId,
+    entity: EntityId,
+    files: Vec<FileRef>,
+    now: pika_domain::chrono::DateTime<pika_domain::chrono::Utc>,
+) -> Result<Started, ServiceError> {
+    let ports = &inner.ports;
+    let client_id: Option<&ClientMessageId> = message.client_message_id.as_ref();
+    if let Some(client_id) = client_id {
+        let claim = TurnClaim {
+            session_id: ids.session_id,
+            user_message_id: ids.user_message_id,
+            assistant_message_id: ids.assistant_message_id,
+            claimed_at: now,
+        };
+        let outcome = retry_transient(|| {
+            ports
+                .messages
+                .claim_client_message(&caller.user_id, client_id, &claim)
+        })
+        .await?;
+        if let ClaimOutcome::Existing(previous) = outcome {
+            return Ok(Started::Claimed(previous));
+        }
+    }
+    let release = || async {
+        if let Some(client_id) = client_id {
+            if let Err(e) = ports
+                .messages
+                .release_client_message(&caller.user_id, client_id)
+                .await
+            {
+                tracing::warn!(error = %e, "could not release a client message claim");
+            }
+        }
+    };
+
+    let is_new = existing.is_none();
+    let session = match existing {
+        Some(s) => s,
+        None => {
+            let s = Session::new(
+                ids.session_id,
+                caller.user_id.clone(),
+                config.app.chat_app_id.clone(),
+                agent_id.clone(),
+                entity,
+                now,
+            );
+            if let Err(e) = retry_transient(|| ports.sessions.create(&s)).await {
+                release().await;
+                return Err(e.into());
+            }
+            s
+        }
+    };
+
+    let mut user_message = Message::user(
+        ids.session_id,
+        ids.user_message_id,
+        message.text.clone(),
+        now,
+    );
+    user_message.client_message_id = message.client_message_id.clone();
+    user_message.files = files;
+    if let Err(e) = retry_transient(|| ports.messages.put(&user_message)).await {
+        if is_new {
+            if let Err(undo) = ports.sessions.delete(&ids.session_id).await {
+                tracing::warn!(error = %undo, "could not remove the session of a refused turn");
+            }
+        }
+        release().await;
+        return Err(e.into());
+    }
+    Ok(Started::Fresh {
+        session,
+        user_message,
+    })
+}
+
+/// A client message id seen before: replay the stored turn, or answer
+/// conflict while it still runs.
+async fn replay_or_conflict(
+    inner: &ChatInner,
+    claim: TurnClaim,
+) -> Result<TurnStream, ServiceError> {
+    let stored = inner
+        .ports
+        .messages
+        .get(&claim.session_id, &claim.assistant_message_id)
+        .await?;
+    match stored {
+        Some(answer) if !answer.stream_events.is_empty() => Ok(TurnStream {
+            session_id: claim.session_id,
+            user_message_id: claim.user_message_id,
+            assistant_message_id: claim.assistant_message_id,
+            replayed: true,
+            events: stream::iter(answer.stream_events).boxed(),
+        }),
+        _ => Err(ServiceError::Conflict(
+            "this message is still being answered; resume its stream instead".to_string(),
+        )),
+    }
+}

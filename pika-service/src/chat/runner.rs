@@ -1,0 +1,183 @@
+//! The part of a turn that runs on its own task once the user's message is
+//! stored (PIKA.md §7 steps 4–9): it ends by itself, whatever the caller does.
+
+use super::emitter::Emitter;
+use super::model_loop::{self, LoopContext, LoopEnd};
+use super::persist::{self, Outcome};
+use super::prompt;
+use super::registry::RunningTurn;
+use super::verify::verify;
+use super::ChatInner;
+use pika_domain::agent::Agent;
+use pika_domain::cost::TokenUsage;
+use pika_domain::features::ResolvedFeatures;
+use pika_domain::memory::{memory_preamble, MemoryStrategy};
+use pika_domain::message::{Message, Role};
+use pika_domain::session::Session;
+use pika_domain::stream::VerificationStage;
+use pika_domain::tool::Tool;
+use pika_domain::user::User;
+use pika_domain::verification::{
+    correction_prompt, should_reprompt, Verifications, CORRECTIONS_SEPARATOR,
+};
+use pika_ports::ConversationMessage;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything a started turn needs.
+pub(super) struct Turn {
+    pub(super) caller: User,
+    pub(super) agent: Agent,
+    pub(super) tools: Vec<Tool>,
+    pub(super) features: ResolvedFeatures,
+    pub(super) is_first_turn: bool,
+    pub(super) session: Session,
+    pub(super) user_message: Message,
+    pub(super) assistant_message_id: pika_domain::ids::MessageId,
+    pub(super) running: Arc<RunningTurn>,
+}
+
+/// Runs `turn` on its own task.
+pub(super) fn spawn(inner: Arc<ChatInner>, turn: Turn) {
+    tokio::spawn(async move {
+        let session_id = turn.session.session_id;
+        let assistant = turn.assistant_message_id;
+        run(&inner, turn).await;
+        // Normally done already, before the final event; this covers a turn
+        // whose storing failed half-way.
+        inner.running.finish_if(&session_id, &assistant);
+    });
+}
+
+async fn run(inner: &ChatInner, turn: Turn) {
+    let emit = Emitter::new(
+        Arc::clone(&turn.running.log),
+        turn.features.traces,
+        turn.features.detailed_traces,
+        tokio::time::Instant::now(),
+    );
+    let mut stop = turn.running.stop_signal();
+    let site = &inner.settings.site;
+
+    let history = if turn.is_first_turn {
+        Vec::new()
+    } else {
+        match inner
+            .ports
+            .messages
+            .latest(&turn.session.session_id, inner.settings.history_messages)
+            .await
+        {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "history could not be read; answering without it");
+                emit.trace(
+                    "history",
+                    serde_json::json!({ "error": "history unavailable" }),
+                );
+                Vec::new()
+            }
+        }
+    };
+    let memory = if turn.is_first_turn && turn.features.user_memory {
+        recall(inner, &turn, &emit).await
+    } else {
+        None
+    };
+
+    let (specs, tools_by_function) = LoopContext::tool_specs(&turn.tools);
+    let today = inner.ports.clock.now().format("%Y-%m-%d").to_string();
+    let cx = LoopContext {
+        model_id: turn.agent.model_id.clone(),
+        instruction: prompt::instruction(&turn.agent, &turn.features, memory.as_deref()),
+        specs,
+        tools_by_function,
+        attributes: prompt::session_attributes(
+            &turn.caller,
+            &turn.session,
+            &turn.user_message,
+            &today,
+        ),
+        max_output_tokens: site.turn.max_output_tokens,
+        max_tool_iterations: site.turn.max_tool_iterations,
+        default_tool_timeout: Duration::from_millis(site.turn.tool_timeout_ms),
+        session_id: turn.session.session_id,
+    };
+    let conversation =
+        prompt::conversation(&history, &turn.user_message, site.turn.history_token_budget);
+
+    let main = model_loop::run(inner, &cx, conversation, &emit, &mut stop).await;
+    let mut outcome = Outcome {
+        text: main.text,
+        tool_calls: main.tool_calls,
+        agent_tokens: main.tokens,
+        verifier_tokens: TokenUsage::default(),
+        verifications: None,
+        corrected: false,
+        end: main.end,
+    };
+
+    let question = turn.user_message.content.clone();
+    if let (LoopEnd::Completed, Some(verify_cfg)) = (&outcome.end, &turn.features.verify_response) {
+        let (graded, used) = verify(inner, &turn.agent, &question, &outcome.text).await;
+        outcome.verifier_tokens += used;
+        emit.verification(VerificationStage::Main, &graded);
+        let mut correction = None;
+        if should_reprompt(graded.grade, verify_cfg.auto_reprompt_threshold) {
+            if let Some(ask) = correction_prompt(&graded) {
+                emit.correction_start();
+                outcome.corrected = true;
+                emit.delta(CORRECTIONS_SEPARATOR);
+                outcome.text.push_str(CORRECTIONS_SEPARATOR);
+                let mut again = main.conversation;
+                again.push(ConversationMessage::text(Role::User, ask));
+                // One correction at most: its result is graded, never re-asked.
+                let fixed = model_loop::run(inner, &cx, again, &emit, &mut stop).await;
+                outcome.text.push_str(&fixed.text);
+                outcome.tool_calls.extend(fixed.tool_calls);
+                outcome.agent_tokens += fixed.tokens;
+                outcome.end = fixed.end;
+                if matches!(outcome.end, LoopEnd::Completed) {
+                    let (regraded, used) = verify(inner, &turn.agent, &question, &fixed.text).await;
+                    outcome.verifier_tokens += used;
+                    emit.verification(VerificationStage::Correction, &regraded);
+                    correction = Some(regraded);
+                }
+            }
+        }
+        outcome.verifications = Some(Verifications {
+            main: graded,
+            correction,
+        });
+    }
+
+    persist::finish(inner, &turn, outcome, &emit).await;
+}
+
+/// Memory records of the user, for the first turn of a session (best effort:
+/// a memory failure never fails the turn).
+async fn recall(inner: &ChatInner, turn: &Turn, emit: &Emitter) -> Option<String> {
+    let limit = inner.settings.site.turn.memory_records_per_strategy;
+    let mut records = Vec::new();
+    for strategy in MemoryStrategy::ALL {
+        match inner
+            .ports
+            .memory
+            .retrieve(
+                &turn.caller.user_id,
+                strategy,
+                &turn.user_message.content,
+                limit,
+            )
+            .await
+        {
+            Ok(found) => records.extend(found.into_iter().take(limit as usize)),
+            Err(e) => tracing::warn!(error = %e, ?strategy, "memory retrieval failed"),
+        }
+    }
+    emit.trace(
+        "memory",
+        serde_json::json!({ "recordsRetrieved": records.len() }),
+    );
+    memory_preamble(&records)
+}

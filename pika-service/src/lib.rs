@@ -1,0 +1,46 @@
+//! # pika-service
+//!
+//! Pika's use cases, written against the ports of `pika-ports` only:
+//!
+//! | service | what it does (PIKA.md) |
+//! |---|---|
+//! | [`ChatService`] | the chat turn (§7) with tools, self-correction (§8), memory, titles, quotas, idempotency, stop and resume |
+//! | [`SessionService`] | list, read, delete, title, pin, share — scoped to what the caller may read (§2, §6) |
+//! | [`AdminService`] | chat apps, overrides, agents, tools (site admins) |
+//! | [`FeedbackService`] | thumbs and comments, triage (§10) |
+//! | [`InsightsRunner`] | assessments of idle sessions, one run at a time (§10) |
+//! | [`SearchService`] | full-text search over what the caller may read (§10) |
+//! | [`UploadService`] | presigned upload URLs within the `fileUpload` rules (§10) |
+//! | [`CleanupService`] | expired sessions, session deletion, user erasure (§10) |
+//! | [`AnalyticsService`] | totals, time series, cost by model / chat app / entity (§10) |
+//!
+//! A shell builds one [`Ports`] bundle per process and hands it to each service.
+
+pub mod admin;
+pub mod analytics;
+pub mod chat;
+pub mod cleanup;
+pub mod config_cache;
+pub mod error;
+pub mod feedback;
+pub mod insights;
+pub mod ports;
+mod retry;
+pub mod search;
+pub mod sessions;
+pub mod uploads;
+
+pub use admin::AdminService;
+pub use analytics::AnalyticsService;
+pub use chat::{ChatService, SendMessage, TurnStream, TurnTarget};
+pub use cleanup::CleanupService;
+pub use sessions::SessionService;
+pub use uploads::UploadService;
+
+pub use config_cache::ConfigCache;
+pub use error::ServiceError;
+pub use feedback::FeedbackService;
+pub use insights::InsightsRunner;
+
+pub use ports::{Ports, ServiceSettings};
+pub use search::SearchService;

@@ -1,0 +1,356 @@
+//! Sessions as their owners (and admins) see them (PIKA.md §2, §6): list,
+//! read, create, delete, title, pin, share — always scoped to what the caller
+//! may read. A session the caller may not read is `NotFound`, never
+//! `Forbidden`, so its existence does not leak.
+
+use crate::cleanup::CleanupService;
+use crate::config_cache::ConfigCache;
+use crate::error::ServiceError;
+use crate::ports::{Ports, ServiceSettings};
+use crate::retry::retry_transient;
+use pika_domain::access::{decide_access, AccessDecision};
+use pika_domain::features::resolve_features;
+use pika_domain::ids::{ChatAppId, EntityId, SessionId, ShareId};
+use pika_domain::message::{Message, Role};
+use pika_domain::session::{may_read_shared, session_access, Session, SessionAccess, ShareInfo};
+use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
+use pika_domain::user::User;
+use pika_ports::{
+    CompletionPurpose, CompletionRequest, IdGeneratorExt, Page, PageRequest, SessionPatch,
+};
+use std::sync::Arc;
+
+/// The session, if `caller` may read it (owner, content or site admin).
+pub(crate) async fn readable(
+    ports: &Ports,
+    caller: &User,
+    id: &SessionId,
+) -> Result<Session, ServiceError> {
+    let session = ports
+        .sessions
+        .get(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("session"))?;
+    match session_access(caller, &session) {
+        SessionAccess::None => Err(ServiceError::not_found("session")),
+        _ => Ok(session),
+    }
+}
+
+/// The session, if `caller` owns it; viewers get `Forbidden`, others `NotFound`.
+pub(crate) async fn owned(
+    ports: &Ports,
+    caller: &User,
+    id: &SessionId,
+) -> Result<Session, ServiceError> {
+    let session = ports
+        .sessions
+        .get(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("session"))?;
+    match session_access(caller, &session) {
+        SessionAccess::Owner => Ok(session),
+        SessionAccess::Viewer => Err(ServiceError::Forbidden(
+            "only the session's owner may change it".to_string(),
+        )),
+        SessionAccess::None => Err(ServiceError::not_found("session")),
+    }
+}
+
+/// Messages as callers see them: without the stored stream events.
+pub(crate) fn for_reader(mut m: Message) -> Message {
+    m.stream_events.clear();
+    m
+}
+
+/// The session use cases.
+#[derive(Clone)]
+pub struct SessionService {
+    ports: Ports,
+    settings: ServiceSettings,
+    config: Arc<ConfigCache>,
+    cleanup: CleanupService,
+}
+
+impl SessionService {
+    /// A session service.
+    pub fn new(ports: Ports, settings: ServiceSettings, config: Arc<ConfigCache>) -> Self {
+        let cleanup = CleanupService::new(ports.clone());
+        Self {
+            ports,
+            settings,
+            config,
+            cleanup,
+        }
+    }
+
+    /// The caller's own sessions, newest first, optionally of one chat app.
+    ///
+    /// # Errors
+    /// `Invalid` for a bad cursor; store failures.
+    pub async fn list(
+        &self,
+        caller: &User,
+        chat_app: Option<ChatAppId>,
+        page: PageRequest,
+    ) -> Result<Page<Session>, ServiceError> {
+        Ok(self
+            .ports
+            .sessions
+            .list_by_user(&caller.user_id, chat_app, page)
+            .await?)
+    }
+
+    /// One session the caller may read.
+    ///
+    /// # Errors
+    /// `NotFound` when absent or not readable.
+    pub async fn get(&self, caller: &User, id: &SessionId) -> Result<Session, ServiceError> {
+        readable(&self.ports, caller, id).await
+    }
+
+    /// Creates an empty session in a chat app the caller may use.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown chat app; `Forbidden` when access is denied.
+    pub async fn create(
+        &self,
+        caller: &User,
+        chat_app: &ChatAppId,
+    ) -> Result<Session, ServiceError> {
+        let config = self
+            .config
+            .chat_app(chat_app)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(format!("chat app {chat_app}")))?;
+        let site = &self.settings.site;
+        if let AccessDecision::Deny(reason) =
+            decide_access(caller, &config.app, config.ovr.as_ref(), site)
+        {
+            return Err(ServiceError::Forbidden(format!(
+                "you may not use this chat app: {}",
+                reason.describe()
+            )));
+        }
+        let features = resolve_features(caller, &config.app, config.ovr.as_ref(), site);
+        let entity = features
+            .entity_attribute_path
+            .as_deref()
+            .and_then(|p| caller.entity_at(p))
+            .unwrap_or_else(EntityId::global);
+        let session = Session::new(
+            self.ports.ids.session_id(),
+            caller.user_id.clone(),
+            chat_app.clone(),
+            config.app.agent_id.clone(),
+            entity,
+            self.ports.clock.now(),
+        );
+        retry_transient(|| self.ports.sessions.create(&session)).await?;
+        Ok(session)
+    }
+
+    /// The messages of a session the caller may read, oldest first.
+    ///
+    /// # Errors
+    /// `NotFound` when not readable; `Invalid` for a bad cursor.
+    pub async fn messages(
+        &self,
+        caller: &User,
+        id: &SessionId,
+        page: PageRequest,
+    ) -> Result<Page<Message>, ServiceError> {
+        readable(&self.ports, caller, id).await?;
+        Ok(self.ports.messages.list(id, page).await?.map(for_reader))
+    }
+
+    /// Deletes a session the caller owns, with its messages, search
+    /// documents, uploads, insight document and feedback.
+    ///
+    /// # Errors
+    /// `NotFound` / `Forbidden` as for every owner-only change.
+    pub async fn delete(&self, caller: &User, id: &SessionId) -> Result<(), ServiceError> {
+        let session = owned(&self.ports, caller, id).await?;
+        self.cleanup.delete_session(&session).await.map(|_files| ())
+    }
+
+    /// Sets the title to `title`, or generates one from the conversation when
+    /// `title` is `None`.
+    ///
+    /// # Errors
+    /// `Invalid` for an empty title or a session with nothing to title yet;
+    /// `ModelUnavailable` when generation fails.
+    pub async fn set_title(
+        &self,
+        caller: &User,
+        id: &SessionId,
+        title: Option<String>,
+    ) -> Result<Session, ServiceError> {
+        owned(&self.ports, caller, id).await?;
+        let title = match title {
+            Some(raw) => clean_title(&raw, false)
+                .ok_or_else(|| ServiceError::Invalid("the title must not be empty".to_string()))?,
+            None => self.generate_title(id).await?,
+        };
+        self.patch(
+            id,
+            SessionPatch {
+                title: Some(Some(title)),
+                ..SessionPatch::default()
+            },
+        )
+        .await
+    }
+
+    async fn generate_title(&self, id: &SessionId) -> Result<String, ServiceError> {
+        let first = self
+            .ports
+            .messages
+            .list(id, PageRequest::first(2))
+            .await?
+            .items;
+        let question = first
+            .iter()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.content.as_str());
+        let answer = first
+            .iter()
+            .find(|m| m.role == Role::Assistant)
+            .map(|m| m.content.as_str());
+        let Some(question) = question else {
+            return Err(ServiceError::Invalid(
+                "the session has no messages to title".to_string(),
+            ));
+        };
+        let request = CompletionRequest {
+            model_id: self
+                .settings
+                .site
+                .title_model_id
+                .clone()
+                .unwrap_or_else(|| pika_domain::agent::DEFAULT_VERIFICATION_MODEL_ID.to_string()),
+            instruction: TITLE_INSTRUCTION.to_string(),
+            input: title_input(question, answer.unwrap_or_default()),
+            max_output_tokens: 32,
+            purpose: CompletionPurpose::Title,
+        };
+        let completion = self
+            .ports
+            .completions
+            .complete(request)
+            .await
+            .map_err(crate::error::from_model_error)?;
+        clean_title(&completion.text, true).ok_or_else(|| {
+            ServiceError::ModelUnavailable("the model gave an empty title".to_string())
+        })
+    }
+
+    /// Pins or unpins a session the caller owns.
+    ///
+    /// # Errors
+    /// `NotFound` / `Forbidden`.
+    pub async fn set_pinned(
+        &self,
+        caller: &User,
+        id: &SessionId,
+        pinned: bool,
+    ) -> Result<Session, ServiceError> {
+        owned(&self.ports, caller, id).await?;
+        self.patch(
+            id,
+            SessionPatch {
+                pinned: Some(pinned),
+                ..SessionPatch::default()
+            },
+        )
+        .await
+    }
+
+    /// Shares a session the caller owns; sharing a shared session returns
+    /// the same link.
+    ///
+    /// # Errors
+    /// `NotFound` / `Forbidden`.
+    pub async fn share(&self, caller: &User, id: &SessionId) -> Result<Session, ServiceError> {
+        let session = owned(&self.ports, caller, id).await?;
+        if session.share.as_ref().is_some_and(ShareInfo::is_active) {
+            return Ok(session);
+        }
+        let share = ShareInfo {
+            share_id: self.ports.ids.share_id(),
+            shared_by: caller.user_id.clone(),
+            shared_at: self.ports.clock.now(),
+            revoked_at: None,
+        };
+        self.patch(
+            id,
+            SessionPatch {
+                share: Some(Some(share)),
+                ..SessionPatch::default()
+            },
+        )
+        .await
+    }
+
+    /// Revokes the share of a session the caller owns.
+    ///
+    /// # Errors
+    /// `NotFound` / `Forbidden`; `NotFound` when it is not shared.
+    pub async fn revoke_share(
+        &self,
+        caller: &User,
+        id: &SessionId,
+    ) -> Result<Session, ServiceError> {
+        let session = owned(&self.ports, caller, id).await?;
+        let Some(mut share) = session.share.filter(ShareInfo::is_active) else {
+            return Err(ServiceError::not_found("share"));
+        };
+        share.revoked_at = Some(self.ports.clock.now());
+        self.patch(
+            id,
+            SessionPatch {
+                share: Some(Some(share)),
+                ..SessionPatch::default()
+            },
+        )
+        .await
+    }
+
+    /// A shared session and its first page of messages, when the share is
+    /// active and the caller may read it (same entity, or a global session).
+    ///
+    /// # Errors
+    /// `NotFound` otherwise.
+    pub async fn read_shared(
+        &self,
+        caller: &User,
+        share: &ShareId,
+        page: PageRequest,
+    ) -> Result<(Session, Page<Message>), ServiceError> {
+        let session = self
+            .ports
+            .sessions
+            .get_by_share(share)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("share"))?;
+        if !may_read_shared(caller, &session, self.settings.site.entity_attribute_path()) {
+            return Err(ServiceError::not_found("share"));
+        }
+        let messages = self
+            .ports
+            .messages
+            .list(&session.session_id, page)
+            .await?
+            .map(for_reader);
+        Ok((session, messages))
+    }
+
+    async fn patch(
+        &self,
+        id: &SessionId,
+        mut patch: SessionPatch,
+    ) -> Result<Session, ServiceError> {
+        patch.updated_at = Some(self.ports.clock.now());
+        Ok(retry_transient(|| self.ports.sessions.update(id, &patch)).await?)
+    }
+}

@@ -1,0 +1,123 @@
+//! Presigned upload URLs within the chat app's `fileUpload` feature
+//! (PIKA.md §10 "Files"): scoped to the caller's session, limited in size
+//! and MIME type.
+
+use crate::config_cache::ConfigCache;
+use crate::error::ServiceError;
+use crate::ports::{Ports, ServiceSettings};
+use crate::sessions::owned;
+use pika_domain::chrono::Duration;
+use pika_domain::features::resolve_features;
+use pika_domain::files::{key_segment, upload_key};
+use pika_domain::ids::SessionId;
+use pika_domain::user::User;
+use pika_ports::{IdGeneratorExt, PresignedUrl, UploadGrant};
+use std::sync::Arc;
+
+/// What the client wants to upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRequest {
+    /// The file's name.
+    pub name: String,
+    /// Its MIME type.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// Where and how to upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadTicket {
+    /// What to pass in `fileIds` when sending a message: `{fileId}/{name}`.
+    pub file_ref: String,
+    /// The object key.
+    pub key: String,
+    /// The presigned `PUT`.
+    pub upload: PresignedUrl,
+}
+
+/// The upload use case.
+#[derive(Clone)]
+pub struct UploadService {
+    ports: Ports,
+    settings: ServiceSettings,
+    config: Arc<ConfigCache>,
+}
+
+impl UploadService {
+    /// An upload service.
+    pub fn new(ports: Ports, settings: ServiceSettings, config: Arc<ConfigCache>) -> Self {
+        Self {
+            ports,
+            settings,
+            config,
+        }
+    }
+
+    /// A presigned upload URL for a file in a session the caller owns.
+    ///
+    /// # Errors
+    /// `NotFound` / `Forbidden` for the session; `Forbidden` when the chat
+    /// app does not allow uploads for the caller; `Invalid` for a refused
+    /// MIME type, an empty name or an oversized file.
+    pub async fn presign(
+        &self,
+        caller: &User,
+        session: &SessionId,
+        request: UploadRequest,
+    ) -> Result<UploadTicket, ServiceError> {
+        let s = owned(&self.ports, caller, session).await?;
+        let config = self
+            .config
+            .chat_app(&s.chat_app_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("chat app"))?;
+        let features = resolve_features(
+            caller,
+            &config.app,
+            config.ovr.as_ref(),
+            &self.settings.site,
+        );
+        let Some(upload) = features.file_upload else {
+            return Err(ServiceError::Forbidden(
+                "file uploads are not enabled in this chat app".to_string(),
+            ));
+        };
+        let name = request.name.trim();
+        if name.is_empty() || name.chars().count() > 255 {
+            return Err(ServiceError::Invalid(
+                "the file name must be 1 to 255 characters".to_string(),
+            ));
+        }
+        if !upload.allows_mime(&request.content_type) {
+            return Err(ServiceError::Invalid(format!(
+                "files of type '{}' may not be uploaded here",
+                request.content_type
+            )));
+        }
+        let max = upload
+            .max_file_size_bytes
+            .unwrap_or(self.settings.default_max_upload_bytes);
+        if request.size == 0 || request.size > max {
+            return Err(ServiceError::Invalid(format!(
+                "the file must be 1 to {max} bytes"
+            )));
+        }
+        let file_id = self.ports.ids.file_id();
+        let safe_name = key_segment(name);
+        let key = upload_key(&caller.user_id, session, &file_id, &safe_name);
+        let ttl = Duration::from_std(self.settings.presign_ttl).unwrap_or(Duration::minutes(5));
+        let grant = UploadGrant {
+            key: key.clone(),
+            content_type: request.content_type,
+            content_length: request.size,
+            expires_at: self.ports.clock.now() + ttl,
+        };
+        let url = self.ports.files.presign_upload(&grant).await?;
+        Ok(UploadTicket {
+            file_ref: format!("{file_id}/{safe_name}"),
+            key,
+            upload: url,
+        })
+    }
+}
