@@ -59,8 +59,10 @@ pub fn entity_id(raw: &str) -> EntityId {
 pub fn user(id: &str, user_type: UserType, entity: Option<&str>) -> User {
     let mut u = User::new(user_id(id), user_type);
     if let Some(e) = entity {
-        u.custom_data
-            .insert("accountId".to_string(), serde_json::Value::String(e.to_string()));
+        u.custom_data.insert(
+            "accountId".to_string(),
+            serde_json::Value::String(e.to_string()),
+        );
     }
     u
 }

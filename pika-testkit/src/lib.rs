@@ -18,4 +18,5 @@ pub mod fakes;
 pub mod faults;
 pub mod fixtures;
 
+pub use fakes::bundle::FakePorts;
 pub use faults::Faults;

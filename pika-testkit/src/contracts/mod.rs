@@ -1,1 +1,12 @@
 //! Contract suites.
+pub mod config;
+pub mod feedback;
+pub mod files;
+pub mod job_lock;
+pub mod memory;
+pub mod messages;
+pub mod search;
+pub mod sessions;
+mod store_support;
+pub mod usage;
+pub mod users;

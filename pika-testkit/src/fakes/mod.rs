@@ -1,3 +1,19 @@
 //! In-memory fakes of every port.
 
+pub mod bundle;
 pub mod clock;
+pub mod completions;
+pub mod config;
+pub mod feedback;
+pub mod files;
+pub mod job_lock;
+pub mod keyset;
+pub mod memory;
+pub mod messages;
+pub mod metrics;
+pub mod runtime;
+pub mod search;
+pub mod sessions;
+pub mod tools;
+pub mod usage;
+pub mod users;

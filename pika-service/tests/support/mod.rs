@@ -1,0 +1,190 @@
+//! A whole platform on fakes, for scenario tests: `given` a site and a chat
+//! app, `when` a user sends, `then` these events and this state.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use futures::StreamExt;
+use pika_domain::site::SiteConfig;
+use pika_domain::stream::{SequencedEvent, TurnEvent};
+use pika_domain::user::User;
+use pika_service::Ports;
+use pika_service::{
+    AdminService, AnalyticsService, ChatService, CleanupService, ConfigCache, FeedbackService,
+    InsightsRunner, SearchService, SendMessage, ServiceSettings, SessionService, TurnStream,
+    TurnTarget, UploadService,
+};
+use pika_testkit::fixtures;
+use pika_testkit::FakePorts;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const APP: &str = "support";
+pub const AGENT: &str = "agent";
+
+pub struct Platform {
+    pub fakes: FakePorts,
+    pub ports: Ports,
+    pub settings: ServiceSettings,
+    pub config: Arc<ConfigCache>,
+    pub chat: ChatService,
+}
+
+pub fn ports_of(f: &FakePorts) -> Ports {
+    Ports {
+        sessions: f.sessions.clone(),
+        messages: f.messages.clone(),
+        chat_apps: f.chat_apps.clone(),
+        agents: f.agents.clone(),
+        tools: f.tools.clone(),
+        users: f.users.clone(),
+        feedback: f.feedback.clone(),
+        usage: f.usage.clone(),
+        job_lock: f.job_lock.clone(),
+        runtime: f.runtime.clone(),
+        completions: f.completions.clone(),
+        tool_invoker: f.tool_invoker.clone(),
+        files: f.files.clone(),
+        search: f.search.clone(),
+        memory: f.memory.clone(),
+        metrics: f.metrics.clone(),
+        clock: f.clock.clone(),
+        ids: f.ids.clone(),
+    }
+}
+
+impl Platform {
+    /// A platform with `site`, no chat apps yet.
+    pub fn with_site(site: SiteConfig) -> Self {
+        let fakes = FakePorts::new();
+        let ports = ports_of(&fakes);
+        let settings = ServiceSettings {
+            site,
+            ..ServiceSettings::default()
+        };
+        let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
+        let chat = ChatService::new(ports.clone(), settings.clone(), config.clone());
+        Self {
+            fakes,
+            ports,
+            settings,
+            config,
+            chat,
+        }
+    }
+
+    /// The standard site with chat app `support` (agent `agent`, no tools).
+    pub async fn standard() -> Self {
+        let p = Self::with_site(fixtures::site());
+        p.seed_app(
+            fixtures::chat_app(APP, AGENT),
+            fixtures::agent(AGENT, &[]),
+            vec![],
+        )
+        .await;
+        p
+    }
+
+    pub async fn seed_app(
+        &self,
+        app: pika_domain::chat_app::ChatApp,
+        agent: pika_domain::agent::Agent,
+        tools: Vec<pika_domain::tool::Tool>,
+    ) {
+        use pika_ports::{AgentStore, ChatAppStore, ToolStore};
+        for t in &tools {
+            self.fakes.tools.create(t).await.unwrap();
+        }
+        if self
+            .fakes
+            .agents
+            .get(&agent.agent_id)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            self.fakes.agents.create(&agent).await.unwrap();
+        }
+        self.fakes.chat_apps.create(&app).await.unwrap();
+    }
+
+    pub fn sessions(&self) -> SessionService {
+        SessionService::new(
+            self.ports.clone(),
+            self.settings.clone(),
+            self.config.clone(),
+        )
+    }
+    pub fn admin(&self) -> AdminService {
+        AdminService::new(self.ports.clone(), self.config.clone())
+    }
+    pub fn feedback(&self) -> FeedbackService {
+        FeedbackService::new(self.ports.clone())
+    }
+    pub fn insights(&self) -> InsightsRunner {
+        InsightsRunner::new(self.ports.clone(), self.settings.clone())
+    }
+    pub fn search(&self) -> SearchService {
+        SearchService::new(self.ports.clone())
+    }
+    pub fn uploads(&self) -> UploadService {
+        UploadService::new(
+            self.ports.clone(),
+            self.settings.clone(),
+            self.config.clone(),
+        )
+    }
+    pub fn cleanup(&self) -> CleanupService {
+        CleanupService::new(self.ports.clone())
+    }
+    pub fn analytics(&self) -> AnalyticsService {
+        AnalyticsService::new(self.ports.clone())
+    }
+
+    /// Sends the first message of a new session in `support` and collects the stream.
+    pub async fn first_turn(&self, user: &User, text: &str) -> (TurnStream, Vec<TurnEvent>) {
+        self.send(
+            user,
+            SendMessage::new(TurnTarget::NewSession(fixtures::chat_app_id(APP)), text),
+        )
+        .await
+    }
+
+    pub async fn send(&self, user: &User, message: SendMessage) -> (TurnStream, Vec<TurnEvent>) {
+        let mut stream = self.chat.send(user, message).await.expect("turn accepted");
+        let events = collect(&mut stream).await;
+        (stream, events)
+    }
+}
+
+/// Every event of a turn, in order (with a generous timeout).
+pub async fn collect(stream: &mut TurnStream) -> Vec<TurnEvent> {
+    let sequenced = collect_sequenced(stream).await;
+    sequenced.into_iter().map(|e| e.event).collect()
+}
+
+pub async fn collect_sequenced(stream: &mut TurnStream) -> Vec<SequencedEvent> {
+    let mut out = Vec::new();
+    let events = &mut stream.events;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(e) = events.next().await {
+            out.push(e);
+        }
+    })
+    .await
+    .expect("the turn ended within 10 s");
+    out
+}
+
+/// The answer text the stream carried.
+pub fn text_of(events: &[TurnEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            TurnEvent::Delta { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn names(events: &[TurnEvent]) -> Vec<&'static str> {
+    events.iter().map(TurnEvent::name).collect()
+}

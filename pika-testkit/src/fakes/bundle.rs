@@ -1,0 +1,50 @@
+//! Every fake in one bundle, sharing one clock and one id sequence, so a
+//! test builds a whole platform in one line and can still inspect each fake.
+
+use super::clock::{ManualClock, SequentialIds};
+use super::completions::ScriptedCompletions;
+use super::config::{InMemoryAgentStore, InMemoryChatAppStore, InMemoryToolStore};
+use super::feedback::InMemoryFeedbackStore;
+use super::files::InMemoryFileStore;
+use super::job_lock::InMemoryJobLock;
+use super::memory::InMemoryUserMemory;
+use super::messages::InMemoryMessageStore;
+use super::metrics::RecordingMetrics;
+use super::runtime::ScriptedRuntime;
+use super::search::InMemorySearchIndex;
+use super::sessions::InMemorySessionStore;
+use super::tools::FakeToolInvoker;
+use super::usage::InMemoryUsageLedger;
+use super::users::InMemoryUserStore;
+use std::sync::Arc;
+
+/// One fake of every port.
+#[derive(Clone, Default)]
+#[allow(missing_docs)] // each field is the fake of the port of the same name
+pub struct FakePorts {
+    pub sessions: Arc<InMemorySessionStore>,
+    pub messages: Arc<InMemoryMessageStore>,
+    pub chat_apps: Arc<InMemoryChatAppStore>,
+    pub agents: Arc<InMemoryAgentStore>,
+    pub tools: Arc<InMemoryToolStore>,
+    pub users: Arc<InMemoryUserStore>,
+    pub feedback: Arc<InMemoryFeedbackStore>,
+    pub usage: Arc<InMemoryUsageLedger>,
+    pub job_lock: Arc<InMemoryJobLock>,
+    pub runtime: Arc<ScriptedRuntime>,
+    pub completions: Arc<ScriptedCompletions>,
+    pub tool_invoker: Arc<FakeToolInvoker>,
+    pub files: Arc<InMemoryFileStore>,
+    pub search: Arc<InMemorySearchIndex>,
+    pub memory: Arc<InMemoryUserMemory>,
+    pub metrics: Arc<RecordingMetrics>,
+    pub clock: Arc<ManualClock>,
+    pub ids: Arc<SequentialIds>,
+}
+
+impl FakePorts {
+    /// Fresh, empty fakes; the clock shows [`crate::fixtures::t0`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
