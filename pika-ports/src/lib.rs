@@ -11,6 +11,7 @@
 //!
 //! With the `mock` feature, every trait has a mockall mock (`MockSessionStore`, …).
 
+pub mod bundle;
 pub mod error;
 pub mod page;
 
@@ -30,6 +31,7 @@ pub mod tools;
 pub mod usage;
 pub mod users;
 
+pub use bundle::Ports;
 pub use chat_apps::{AgentStore, ChatAppStore, ToolStore};
 pub use clock::{Clock, IdGenerator, IdGeneratorExt, SystemClock, UuidV7Ids};
 pub use error::{ErrorKind, PortError, PortResult};

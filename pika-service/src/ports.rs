@@ -1,38 +1,10 @@
-//! The bundle of ports every service holds, and the service settings.
+//! The ports every service holds (re-exported from `pika-ports`) and the
+//! service settings.
 
 use pika_domain::cost::PriceTable;
 use pika_domain::site::SiteConfig;
-use pika_ports::{
-    AgentRuntime, AgentStore, ChatAppStore, Clock, CompletionModel, FeedbackStore, FileStore,
-    IdGenerator, JobLock, MessageStore, MetricsSink, SearchIndex, SessionStore, ToolInvoker,
-    ToolStore, UsageLedger, UserMemory, UserStore,
-};
-use std::sync::Arc;
+pub use pika_ports::Ports;
 use std::time::Duration;
-
-/// Every port, built once per process (or Lambda container) by a shell.
-#[derive(Clone)]
-#[allow(missing_docs)] // each field is the port of the same name
-pub struct Ports {
-    pub sessions: Arc<dyn SessionStore>,
-    pub messages: Arc<dyn MessageStore>,
-    pub chat_apps: Arc<dyn ChatAppStore>,
-    pub agents: Arc<dyn AgentStore>,
-    pub tools: Arc<dyn ToolStore>,
-    pub users: Arc<dyn UserStore>,
-    pub feedback: Arc<dyn FeedbackStore>,
-    pub usage: Arc<dyn UsageLedger>,
-    pub job_lock: Arc<dyn JobLock>,
-    pub runtime: Arc<dyn AgentRuntime>,
-    pub completions: Arc<dyn CompletionModel>,
-    pub tool_invoker: Arc<dyn ToolInvoker>,
-    pub files: Arc<dyn FileStore>,
-    pub search: Arc<dyn SearchIndex>,
-    pub memory: Arc<dyn UserMemory>,
-    pub metrics: Arc<dyn MetricsSink>,
-    pub clock: Arc<dyn Clock>,
-    pub ids: Arc<dyn IdGenerator>,
-}
 
 /// Settings shared by the services.
 #[derive(Debug, Clone)]

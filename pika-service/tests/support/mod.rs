@@ -28,34 +28,11 @@ pub struct Platform {
     pub chat: ChatService,
 }
 
-pub fn ports_of(f: &FakePorts) -> Ports {
-    Ports {
-        sessions: f.sessions.clone(),
-        messages: f.messages.clone(),
-        chat_apps: f.chat_apps.clone(),
-        agents: f.agents.clone(),
-        tools: f.tools.clone(),
-        users: f.users.clone(),
-        feedback: f.feedback.clone(),
-        usage: f.usage.clone(),
-        job_lock: f.job_lock.clone(),
-        runtime: f.runtime.clone(),
-        completions: f.completions.clone(),
-        tool_invoker: f.tool_invoker.clone(),
-        files: f.files.clone(),
-        search: f.search.clone(),
-        memory: f.memory.clone(),
-        metrics: f.metrics.clone(),
-        clock: f.clock.clone(),
-        ids: f.ids.clone(),
-    }
-}
-
 impl Platform {
     /// A platform with `site`, no chat apps yet.
     pub fn with_site(site: SiteConfig) -> Self {
         let fakes = FakePorts::new();
-        let ports = ports_of(&fakes);
+        let ports = fakes.ports();
         let settings = ServiceSettings {
             site,
             ..ServiceSettings::default()

@@ -16,6 +16,7 @@ use super::sessions::InMemorySessionStore;
 use super::tools::FakeToolInvoker;
 use super::usage::InMemoryUsageLedger;
 use super::users::InMemoryUserStore;
+use pika_ports::Ports;
 use std::sync::Arc;
 
 /// One fake of every port.
@@ -46,5 +47,29 @@ impl FakePorts {
     /// Fresh, empty fakes; the clock shows [`crate::fixtures::t0`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The fakes as the port bundle services take (sharing the same fakes).
+    pub fn ports(&self) -> Ports {
+        Ports {
+            sessions: self.sessions.clone(),
+            messages: self.messages.clone(),
+            chat_apps: self.chat_apps.clone(),
+            agents: self.agents.clone(),
+            tools: self.tools.clone(),
+            users: self.users.clone(),
+            feedback: self.feedback.clone(),
+            usage: self.usage.clone(),
+            job_lock: self.job_lock.clone(),
+            runtime: self.runtime.clone(),
+            completions: self.completions.clone(),
+            tool_invoker: self.tool_invoker.clone(),
+            files: self.files.clone(),
+            search: self.search.clone(),
+            memory: self.memory.clone(),
+            metrics: self.metrics.clone(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+        }
     }
 }

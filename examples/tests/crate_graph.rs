@@ -1,0 +1,179 @@
+//! The shape of the workspace, checked mechanically from `cargo metadata`
+//! (normal dependencies only; any crate may use anything as a dev-dependency):
+//! the domain is pure, ports sit on the domain only, the service on domain and
+//! ports, adapters never on each other or on the service, and every crate's
+//! third-party dependencies stay within what DEVELOPERS.md allows.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+/// name → (normal dependency names, with features asked of each).
+fn workspace_graph() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut graph = BTreeMap::new();
+    for pkg in meta["packages"].as_array().unwrap() {
+        let mut deps = BTreeMap::new();
+        for dep in pkg["dependencies"].as_array().unwrap() {
+            if dep["kind"].is_null() {
+                let features = dep["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_string())
+                    .collect();
+                deps.insert(dep["name"].as_str().unwrap().to_string(), features);
+            }
+        }
+        graph.insert(pkg["name"].as_str().unwrap().to_string(), deps);
+    }
+    graph
+}
+
+fn ours(name: &str) -> bool {
+    name.starts_with("pika-")
+}
+
+/// What each crate may depend on (normal dependencies). Crates of later
+/// issues are listed so the rule holds the day they appear.
+fn allowed(krate: &str) -> Option<BTreeSet<&'static str>> {
+    let list: &[&str] = match krate {
+        "pika-domain" => &["serde", "serde_json", "chrono", "uuid", "thiserror"],
+        "pika-ports" => &[
+            "pika-domain",
+            "async-trait",
+            "futures",
+            "serde",
+            "serde_json",
+            "mockall",
+        ],
+        // serde_json for the JSON values the domain's types carry.
+        "pika-service" => &[
+            "pika-domain",
+            "pika-ports",
+            "tokio",
+            "futures",
+            "tracing",
+            "serde_json",
+        ],
+        "pika-testkit" => &[
+            "pika-domain",
+            "pika-ports",
+            "async-trait",
+            "futures",
+            "serde_json",
+            "tokio",
+        ],
+        _ => return None,
+    };
+    Some(list.iter().copied().collect())
+}
+
+#[test]
+fn the_core_crates_depend_only_on_what_they_may() {
+    let graph = workspace_graph();
+    for krate in ["pika-domain", "pika-ports", "pika-service", "pika-testkit"] {
+        let deps = graph
+            .get(krate)
+            .unwrap_or_else(|| panic!("{krate} is a workspace member"));
+        let allowed = allowed(krate).unwrap();
+        for dep in deps.keys() {
+            assert!(
+                allowed.contains(dep.as_str()),
+                "{krate} may not depend on {dep}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_domain_has_no_async_runtime_io_or_aws() {
+    let graph = workspace_graph();
+    let domain = &graph["pika-domain"];
+    for dep in domain.keys() {
+        assert!(
+            ![
+                "tokio",
+                "async-trait",
+                "futures",
+                "reqwest",
+                "hyper",
+                "axum",
+                "rusqlite",
+                "tantivy"
+            ]
+            .contains(&dep.as_str())
+                && !dep.starts_with("aws-")
+                && !ours(dep),
+            "pika-domain must stay pure, but depends on {dep}"
+        );
+    }
+}
+
+#[test]
+fn our_crates_form_the_hexagon() {
+    let graph = workspace_graph();
+    let our_deps = |k: &str| -> BTreeSet<String> {
+        graph
+            .get(k)
+            .map(|d| d.keys().filter(|n| ours(n)).cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        our_deps("pika-ports"),
+        BTreeSet::from(["pika-domain".to_string()])
+    );
+    assert_eq!(
+        our_deps("pika-service"),
+        BTreeSet::from(["pika-domain".to_string(), "pika-ports".to_string()])
+    );
+    for adapter in ["pika-aws-adapters", "pika-local-adapters", "pika-testkit"] {
+        for dep in our_deps(adapter) {
+            assert!(
+                dep == "pika-domain" || dep == "pika-ports",
+                "{adapter} may depend on pika-domain and pika-ports only among our crates, not {dep}"
+            );
+        }
+    }
+    // Production crates never contain a fake.
+    for (krate, deps) in &graph {
+        if krate != "pika-examples" {
+            assert!(
+                !deps.contains_key("pika-testkit"),
+                "{krate} depends on pika-testkit"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_service_uses_only_the_tokio_parts_it_needs() {
+    let graph = workspace_graph();
+    let features: BTreeSet<&str> = graph["pika-service"]["tokio"]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let allowed = BTreeSet::from(["rt", "time", "sync", "macros"]);
+    assert!(
+        features.is_subset(&allowed),
+        "pika-service asks tokio for {features:?}"
+    );
+}

@@ -1,0 +1,33 @@
+//! The bundle of every port, built once per process (or Lambda container)
+//! by a shell and handed to each service.
+
+use crate::{
+    AgentRuntime, AgentStore, ChatAppStore, Clock, CompletionModel, FeedbackStore, FileStore,
+    IdGenerator, JobLock, MessageStore, MetricsSink, SearchIndex, SessionStore, ToolInvoker,
+    ToolStore, UsageLedger, UserMemory, UserStore,
+};
+use std::sync::Arc;
+
+/// Every port, built once per process (or Lambda container) by a shell.
+#[derive(Clone)]
+#[allow(missing_docs)] // each field is the port of the same name
+pub struct Ports {
+    pub sessions: Arc<dyn SessionStore>,
+    pub messages: Arc<dyn MessageStore>,
+    pub chat_apps: Arc<dyn ChatAppStore>,
+    pub agents: Arc<dyn AgentStore>,
+    pub tools: Arc<dyn ToolStore>,
+    pub users: Arc<dyn UserStore>,
+    pub feedback: Arc<dyn FeedbackStore>,
+    pub usage: Arc<dyn UsageLedger>,
+    pub job_lock: Arc<dyn JobLock>,
+    pub runtime: Arc<dyn AgentRuntime>,
+    pub completions: Arc<dyn CompletionModel>,
+    pub tool_invoker: Arc<dyn ToolInvoker>,
+    pub files: Arc<dyn FileStore>,
+    pub search: Arc<dyn SearchIndex>,
+    pub memory: Arc<dyn UserMemory>,
+    pub metrics: Arc<dyn MetricsSink>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
