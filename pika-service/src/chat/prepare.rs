@@ -118,7 +118,7 @@ pub(super) async fn send(
         Ok(Started::Fresh {
             session,
             user_message,
-        }) => (session, user_message),
+        }) => (*session, *user_message),
         Ok(Started::Claimed(claim)) => {
             inner.running.finish(&session_id);
             return replay_or_conflict(inner, claim).await;
@@ -257,8 +257,8 @@ struct StartIds {
 
 enum Started {
     Fresh {
-        session: Session,
-        user_message: Message,
+        session: Box<Session>,
+        user_message: Box<Message>,
     },
     Claimed(TurnClaim),
 }
@@ -347,8 +347,8 @@ async fn store_start(
         return Err(e.into());
     }
     Ok(Started::Fresh {
-        session,
-        user_message,
+        session: Box::new(session),
+        user_message: Box::new(user_message),
     })
 }
 

@@ -1,7 +1,7 @@
 //! The [`SessionStore`] contract suite.
 //!
-//! This file checks creation, reads, listings, shares and deletion;
-//! [`changes`] checks turn records, patches and the insight and expiry
+//! This file checks creation, reads, listings, shares and deletion; the
+//! `changes` module checks turn records, patches and the insight and expiry
 //! listings.
 
 // Contract suites are tests: a failed expectation panics with a message.

@@ -1,0 +1,434 @@
+//! Sessions as their owners and admins see them (PIKA.md §2, §6, §11): list,
+//! read, create, delete, title, pin, share — scoped to what the caller may read.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod support;
+
+use pika_domain::access::AccessRules;
+use pika_domain::ids::{EntityId, SessionId};
+use pika_domain::message::Role;
+use pika_domain::user::{User, UserType};
+use pika_ports::{Clock, CompletionPurpose, PageRequest};
+use pika_service::ServiceError;
+use pika_testkit::fakes::runtime::Script;
+use pika_testkit::fixtures;
+use std::fmt::Debug;
+use support::*;
+
+/// The error code of a call that must fail.
+fn code<T: Debug>(result: Result<T, ServiceError>) -> &'static str {
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e.code(),
+    }
+}
+
+/// One answered turn of `user` in a new `support` session.
+async fn chat(p: &Platform, user: &User, text: &str, answer: &str) -> SessionId {
+    p.fakes.runtime.push(Script::answer(answer));
+    let (stream, _) = p.first_turn(user, text).await;
+    stream.session_id
+}
+
+fn ids(sessions: &[pika_domain::session::Session]) -> Vec<SessionId> {
+    sessions.iter().map(|s| s.session_id).collect()
+}
+
+#[tokio::test]
+async fn the_list_shows_only_the_callers_sessions_newest_first() {
+    let p = Platform::standard().await;
+    p.seed_app(
+        fixtures::chat_app("billing", AGENT),
+        fixtures::agent(AGENT, &[]),
+        vec![],
+    )
+    .await;
+    let alice = fixtures::customer("alice");
+    let bob = fixtures::customer("bob");
+    let first = chat(&p, &alice, "First question", "First answer").await;
+    let bobs = chat(&p, &bob, "Bob's question", "Bob's answer").await;
+    let second = chat(&p, &alice, "Second question", "Second answer").await;
+    let billing = p
+        .sessions()
+        .create(&alice, &fixtures::chat_app_id("billing"))
+        .await
+        .unwrap()
+        .session_id;
+
+    let all = p
+        .sessions()
+        .list(&alice, None, PageRequest::first(20))
+        .await
+        .unwrap();
+    assert_eq!(ids(&all.items), vec![billing, second, first]);
+    assert!(!ids(&all.items).contains(&bobs));
+    assert_eq!(all.next_cursor, None);
+
+    let support_only = p
+        .sessions()
+        .list(&alice, Some(fixtures::chat_app_id(APP)), PageRequest::first(20))
+        .await
+        .unwrap();
+    assert_eq!(ids(&support_only.items), vec![second, first]);
+
+    let billing_only = p
+        .sessions()
+        .list(
+            &alice,
+            Some(fixtures::chat_app_id("billing")),
+            PageRequest::first(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&billing_only.items), vec![billing]);
+
+    // Paging goes on where the first page stopped.
+    let page1 = p
+        .sessions()
+        .list(&alice, None, PageRequest::first(2))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page1.items), vec![billing, second]);
+    let page2 = p
+        .sessions()
+        .list(&alice, None, PageRequest::after(2, page1.next_cursor))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page2.items), vec![first]);
+    assert_eq!(page2.next_cursor, None);
+
+    let bobs_list = p
+        .sessions()
+        .list(&bob, None, PageRequest::first(20))
+        .await
+        .unwrap();
+    assert_eq!(ids(&bobs_list.items), vec![bobs]);
+}
+
+#[tokio::test]
+async fn another_users_session_is_not_found_whatever_they_try() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    let session = chat(&p, &alice, "Private question", "Private answer").await;
+    let before = p.fakes.sessions.find(&session).unwrap();
+    let title_calls = p.fakes.completions.requests_for(CompletionPurpose::Title).len();
+    // Same entity, no admin role: still not theirs.
+    let mallory = fixtures::customer("mallory");
+    let s = p.sessions();
+
+    assert_eq!(code(s.get(&mallory, &session).await), "not_found");
+    assert_eq!(
+        code(s.messages(&mallory, &session, PageRequest::first(10)).await),
+        "not_found"
+    );
+    assert_eq!(
+        code(s.set_title(&mallory, &session, Some("Mine now".into())).await),
+        "not_found"
+    );
+    assert_eq!(code(s.set_title(&mallory, &session, None).await), "not_found");
+    assert_eq!(code(s.set_pinned(&mallory, &session, true).await), "not_found");
+    assert_eq!(code(s.share(&mallory, &session).await), "not_found");
+    assert_eq!(code(s.revoke_share(&mallory, &session).await), "not_found");
+    assert_eq!(code(s.delete(&mallory, &session).await), "not_found");
+
+    // Nothing changed, nothing was deleted, no title was generated.
+    assert_eq!(p.fakes.sessions.find(&session).unwrap(), before);
+    assert_eq!(p.fakes.messages.of_session(&session).len(), 2);
+    assert_eq!(
+        p.fakes.completions.requests_for(CompletionPurpose::Title).len(),
+        title_calls
+    );
+
+    // A session that does not exist looks the same.
+    let missing = SessionId::parse("01890a5d-ac96-774b-bcce-b302099a8057").unwrap();
+    assert_eq!(code(s.get(&alice, &missing).await), "not_found");
+    assert_eq!(code(s.delete(&alice, &missing).await), "not_found");
+}
+
+#[tokio::test]
+async fn a_content_admin_reads_another_users_session_but_may_not_change_it() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    let session = chat(&p, &alice, "How do I reset my password?", "Use the link.").await;
+    let before = p.fakes.sessions.find(&session).unwrap();
+    let carol = fixtures::content_admin("carol");
+    let s = p.sessions();
+
+    let seen = s.get(&carol, &session).await.unwrap();
+    assert_eq!(seen.user_id.as_str(), "alice");
+    let messages = s
+        .messages(&carol, &session, PageRequest::first(10))
+        .await
+        .unwrap();
+    let contents: Vec<&str> = messages.items.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(contents, vec!["How do I reset my password?", "Use the link."]);
+
+    assert_eq!(
+        code(s.set_title(&carol, &session, Some("Renamed".into())).await),
+        "forbidden"
+    );
+    assert_eq!(code(s.set_pinned(&carol, &session, true).await), "forbidden");
+    assert_eq!(code(s.share(&carol, &session).await), "forbidden");
+    assert_eq!(code(s.delete(&carol, &session).await), "forbidden");
+
+    assert_eq!(p.fakes.sessions.find(&session).unwrap(), before);
+    assert_eq!(p.fakes.messages.of_session(&session).len(), 2);
+    // The admin's own list does not show Alice's session.
+    let carols = s.list(&carol, None, PageRequest::first(10)).await.unwrap();
+    assert!(carols.items.is_empty());
+}
+
+#[tokio::test]
+async fn the_owner_sets_a_title_and_an_empty_one_is_refused() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    let session = chat(&p, &alice, "Flights to Lisbon", "Here are some.").await;
+    p.fakes.clock.advance(pika_domain::chrono::Duration::minutes(5));
+
+    let updated = p
+        .sessions()
+        .set_title(&alice, &session, Some("  Lisbon   trip  ".into()))
+        .await
+        .unwrap();
+    assert_eq!(updated.title.as_deref(), Some("Lisbon trip"));
+    assert_eq!(updated.updated_at, p.fakes.clock.now());
+    assert_eq!(
+        p.fakes.sessions.find(&session).unwrap().title.as_deref(),
+        Some("Lisbon trip")
+    );
+
+    for empty in ["", "   ", "\n\n"] {
+        let err = p
+            .sessions()
+            .set_title(&alice, &session, Some(empty.into()))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(err.code(), "invalid_request", "{empty:?}");
+    }
+    assert_eq!(
+        p.fakes.sessions.find(&session).unwrap().title.as_deref(),
+        Some("Lisbon trip"),
+        "a refused title changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn without_a_title_one_is_generated_from_the_conversation() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    // The first turn's title generation fails (nothing scripted): untitled.
+    let session = chat(&p, &alice, "What is the boiling point of water?", "100 °C at sea level.").await;
+    assert_eq!(p.fakes.sessions.find(&session).unwrap().title, None);
+    p.fakes
+        .completions
+        .push(CompletionPurpose::Title, "\"Boiling point of water.\"");
+
+    let updated = p.sessions().set_title(&alice, &session, None).await.unwrap();
+
+    assert_eq!(updated.title.as_deref(), Some("Boiling point of water"));
+    assert_eq!(
+        p.fakes.sessions.find(&session).unwrap().title.as_deref(),
+        Some("Boiling point of water")
+    );
+    let request = p
+        .fakes
+        .completions
+        .requests_for(CompletionPurpose::Title)
+        .pop()
+        .unwrap();
+    assert!(request.input.contains("What is the boiling point of water?"));
+    assert!(request.input.contains("100 °C at sea level."));
+
+    // A session with nothing in it has nothing to title.
+    let empty = p
+        .sessions()
+        .create(&alice, &fixtures::chat_app_id(APP))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(p.sessions().set_title(&alice, &empty.session_id, None).await),
+        "invalid_request"
+    );
+}
+
+#[tokio::test]
+async fn the_owner_pins_and_unpins() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    let session = chat(&p, &alice, "Keep this", "Kept.").await;
+    assert!(!p.fakes.sessions.find(&session).unwrap().pinned);
+
+    let pinned = p.sessions().set_pinned(&alice, &session, true).await.unwrap();
+    assert!(pinned.pinned);
+    assert!(p.fakes.sessions.find(&session).unwrap().pinned);
+    assert!(p.sessions().get(&alice, &session).await.unwrap().pinned);
+
+    let unpinned = p
+        .sessions()
+        .set_pinned(&alice, &session, false)
+        .await
+        .unwrap();
+    assert!(!unpinned.pinned);
+    assert!(!p.fakes.sessions.find(&session).unwrap().pinned);
+}
+
+#[tokio::test]
+async fn a_shared_session_is_readable_within_its_entity_until_revoked() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    let session = chat(&p, &alice, "Quarterly numbers?", "Up 12 percent.").await;
+
+    let shared = p.sessions().share(&alice, &session).await.unwrap();
+    let share = shared.share.clone().expect("share info");
+    assert!(share.is_active());
+    assert_eq!(share.shared_by.as_str(), "alice");
+    // Sharing again gives the same link.
+    let again = p.sessions().share(&alice, &session).await.unwrap();
+    assert_eq!(again.share.unwrap().share_id, share.share_id);
+
+    // A colleague of the same entity reads it, without stream internals.
+    let bob = fixtures::customer("bob");
+    let (seen, messages) = p
+        .sessions()
+        .read_shared(&bob, &share.share_id, PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(seen.session_id, session);
+    let contents: Vec<&str> = messages.items.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(contents, vec!["Quarterly numbers?", "Up 12 percent."]);
+    assert!(messages.items.iter().all(|m| m.stream_events.is_empty()));
+
+    // Someone of another entity does not see it; nor does someone without one.
+    let eve = fixtures::user("eve", UserType::ExternalUser, Some("globex"));
+    assert_eq!(
+        code(
+            p.sessions()
+                .read_shared(&eve, &share.share_id, PageRequest::first(10))
+                .await
+        ),
+        "not_found"
+    );
+    let nobody = fixtures::user("nobody", UserType::ExternalUser, None);
+    assert_eq!(
+        code(
+            p.sessions()
+                .read_shared(&nobody, &share.share_id, PageRequest::first(10))
+                .await
+        ),
+        "not_found"
+    );
+
+    // After revocation nobody reads it through the link, not even a colleague.
+    let revoked = p.sessions().revoke_share(&alice, &session).await.unwrap();
+    assert!(!revoked.share.unwrap().is_active());
+    assert_eq!(
+        code(
+            p.sessions()
+                .read_shared(&bob, &share.share_id, PageRequest::first(10))
+                .await
+        ),
+        "not_found"
+    );
+    // Revoking twice: there is no active share any more.
+    assert_eq!(
+        code(p.sessions().revoke_share(&alice, &session).await),
+        "not_found"
+    );
+    // Sharing anew gives a new link; the old one stays dead.
+    let reshared = p.sessions().share(&alice, &session).await.unwrap();
+    let new_share = reshared.share.unwrap();
+    assert_ne!(new_share.share_id, share.share_id);
+    assert!(p
+        .sessions()
+        .read_shared(&bob, &new_share.share_id, PageRequest::first(10))
+        .await
+        .is_ok());
+    assert_eq!(
+        code(
+            p.sessions()
+                .read_shared(&bob, &share.share_id, PageRequest::first(10))
+                .await
+        ),
+        "not_found"
+    );
+}
+
+#[tokio::test]
+async fn create_checks_access_and_records_the_callers_entity() {
+    let p = Platform::with_site(fixtures::site());
+    let mut app = fixtures::chat_app(APP, AGENT);
+    app.access_rules = AccessRules::for_types([UserType::InternalUser]);
+    p.seed_app(app, fixtures::agent(AGENT, &[]), vec![]).await;
+    let app_id = fixtures::chat_app_id(APP);
+
+    // An external user is denied, and nothing is stored.
+    let err = p
+        .sessions()
+        .create(&fixtures::customer("alice"), &app_id)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "forbidden");
+    assert!(err.public_message().contains("user's type is not allowed"));
+    assert!(p.fakes.sessions.is_empty());
+
+    // An unknown chat app is not found.
+    assert_eq!(
+        code(
+            p.sessions()
+                .create(
+                    &fixtures::user("ivan", UserType::InternalUser, Some("acme")),
+                    &fixtures::chat_app_id("nope")
+                )
+                .await
+        ),
+        "not_found"
+    );
+
+    // An internal user of entity "acme" gets a session recording it.
+    let ivan = fixtures::user("ivan", UserType::InternalUser, Some("acme"));
+    let created = p.sessions().create(&ivan, &app_id).await.unwrap();
+    assert_eq!(created.user_id.as_str(), "ivan");
+    assert_eq!(created.chat_app_id, app_id);
+    assert_eq!(created.agent_id.as_str(), AGENT);
+    assert_eq!(created.entity_id.as_str(), "acme");
+    assert_eq!(created.created_at, fixtures::t0());
+    assert_eq!(created.last_message_id, None);
+    assert_eq!(
+        p.fakes.sessions.find(&created.session_id).unwrap(),
+        created
+    );
+
+    // A user without an entity gets the global one.
+    let ines = fixtures::user("ines", UserType::InternalUser, None);
+    let global = p.sessions().create(&ines, &app_id).await.unwrap();
+    assert_eq!(global.entity_id, EntityId::global());
+}
+
+#[tokio::test]
+async fn messages_are_returned_in_order_without_stream_events() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    let session = chat(&p, &alice, "Hello there", "General Kenobi.").await;
+    let stored = p.fakes.messages.of_session(&session);
+    assert!(
+        !stored[1].stream_events.is_empty(),
+        "the store keeps the answer's events for resume"
+    );
+
+    let page = p
+        .sessions()
+        .messages(&alice, &session, PageRequest::first(10))
+        .await
+        .unwrap();
+
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.items[0].role, Role::User);
+    assert_eq!(page.items[0].content, "Hello there");
+    assert_eq!(page.items[1].role, Role::Assistant);
+    assert_eq!(page.items[1].content, "General Kenobi.");
+    assert_eq!(page.items[1].usage, stored[1].usage);
+    assert!(page.items.iter().all(|m| m.stream_events.is_empty()));
+    assert_eq!(page.next_cursor, None);
+}
