@@ -110,7 +110,8 @@ pub trait ToolStore: Send + Sync {
     /// `Transient` / `Permanent`.
     async fn get(&self, id: &ToolId) -> PortResult<Option<Tool>>;
 
-    /// The tools with these ids that exist, in the order of `ids` (one batch read).
+    /// The tools with these ids that exist, in the order of `ids` (one batch
+    /// read); an id given twice is returned once, at its first position.
     ///
     /// # Errors
     /// `Transient` / `Permanent`.

@@ -37,13 +37,13 @@ pub trait FeedbackStore: Send + Sync {
     /// `NotFound` if there is no such record; `Transient` / `Permanent`.
     async fn update(&self, feedback: &Feedback) -> PortResult<()>;
 
-    /// The feedback of one session, oldest first.
+    /// The feedback of one session, oldest first (by `created_at`, then id).
     ///
     /// # Errors
     /// `Transient` / `Permanent`.
     async fn list_by_session(&self, session: &SessionId) -> PortResult<Vec<Feedback>>;
 
-    /// Feedback matching `filter`, newest first.
+    /// Feedback matching `filter`, newest first (by `created_at`, then id).
     ///
     /// # Errors
     /// `Invalid` for a foreign cursor; `Transient` / `Permanent`.

@@ -65,7 +65,8 @@ pub trait FileStore: Send + Sync {
     /// Writes an object (insight documents).
     ///
     /// # Errors
-    /// `Transient` / `Permanent`.
+    /// - `Invalid` for a key the store refuses (empty, or with a `..` segment).
+    /// - `Transient` / `Permanent`.
     async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> PortResult<()>;
 
     /// Reads an object; `Ok(None)` when absent.
@@ -83,6 +84,7 @@ pub trait FileStore: Send + Sync {
     /// Deletes every object under `prefix` and returns how many.
     ///
     /// # Errors
-    /// `Transient` / `Permanent`.
+    /// - `Invalid` for an empty prefix (it would delete everything).
+    /// - `Transient` / `Permanent`.
     async fn delete_prefix(&self, prefix: &str) -> PortResult<u64>;
 }

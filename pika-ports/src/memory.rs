@@ -39,7 +39,9 @@ pub trait UserMemory: Send + Sync {
         limit: u32,
     ) -> PortResult<Vec<MemoryRecord>>;
 
-    /// Records an exchange (the backend extracts records from it).
+    /// Records an exchange (the backend extracts records from it). Records
+    /// may become retrievable only after extraction, which some backends run
+    /// asynchronously; the contract suite allows for that delay.
     ///
     /// # Errors
     /// `Transient` / `Permanent`.

@@ -32,7 +32,8 @@ pub enum ClaimOutcome {
 }
 
 /// Stores messages, ordered by message id within a session (ids are UUIDv7,
-/// so that is creation order).
+/// so that is creation order). A message is identified by (session id,
+/// message id). A `limit` of zero reads nothing.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait MessageStore: Send + Sync {

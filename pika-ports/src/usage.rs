@@ -56,7 +56,8 @@ pub trait UsageLedger: Send + Sync {
     async fn record(&self, record: &UsageRecord) -> PortResult<()>;
 
     /// The hour buckets of `key` (a user id or an entity id, per `scope`)
-    /// starting at or after `since`, oldest first.
+    /// whose start is at or after `since`, oldest first. Callers pass the
+    /// start of an hour (`pika_domain::quota::window_start`).
     ///
     /// # Errors
     /// `Transient` / `Permanent`.

@@ -132,6 +132,15 @@ async fn delete_prefix_removes_exactly_the_prefix<S: FileStore>(store: S) {
     }
     // Nothing left under it: zero, not an error.
     assert_eq!(store.delete_prefix("uploads/u1/").await.unwrap(), 0);
+    // An empty prefix would delete everything: refused, nothing deleted.
+    let refused = store.delete_prefix("").await.unwrap_err();
+    assert_eq!(refused.kind, pika_ports::ErrorKind::Invalid);
+    for key in kept {
+        assert!(
+            store.head(key).await.unwrap().is_some(),
+            "{key} survives a refused delete"
+        );
+    }
 }
 
 async fn presigned_upload_carries_method_headers_and_expiry<S: FileStore>(store: S) {

@@ -202,6 +202,11 @@ impl FileStore for InMemoryFileStore {
 
     async fn delete_prefix(&self, prefix: &str) -> PortResult<u64> {
         self.faults.check("FileStore::delete_prefix").await?;
+        if prefix.is_empty() {
+            return Err(PortError::invalid(
+                "an empty prefix would delete every object",
+            ));
+        }
         let mut s = self.state();
         let before = s.objects.len();
         s.objects.retain(|key, _| !key.starts_with(prefix));
