@@ -47,9 +47,11 @@ pub struct ChatApp {
     /// Optimistic-concurrency version; incremented by every update.
     #[serde(default)]
     pub version: u64,
-    /// When it was created.
+    /// When it was created (set by the platform; clients may omit it).
+    #[serde(default)]
     pub created_at: DateTime<Utc>,
-    /// When it was last changed.
+    /// When it was last changed (set by the platform; clients may omit it).
+    #[serde(default)]
     pub updated_at: DateTime<Utc>,
     /// Who last changed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -186,11 +186,11 @@ impl SessionService {
         id: &SessionId,
         title: Option<String>,
     ) -> Result<Session, ServiceError> {
-        owned(&self.ports, caller, id).await?;
+        let session = owned(&self.ports, caller, id).await?;
         let title = match title {
             Some(raw) => clean_title(&raw, false)
                 .ok_or_else(|| ServiceError::Invalid("the title must not be empty".to_string()))?,
-            None => self.generate_title(id).await?,
+            None => self.generate_title(&session).await?,
         };
         self.patch(
             id,
@@ -202,7 +202,8 @@ impl SessionService {
         .await
     }
 
-    async fn generate_title(&self, id: &SessionId) -> Result<String, ServiceError> {
+    async fn generate_title(&self, session: &Session) -> Result<String, ServiceError> {
+        let id = &session.session_id;
         let first = self
             .ports
             .messages
@@ -222,13 +223,18 @@ impl SessionService {
                 "the session has no messages to title".to_string(),
             ));
         };
-        let request = CompletionRequest {
-            model_id: self
-                .settings
-                .site
-                .title_model_id
-                .clone()
+        // As in the turn: the site's title model, else the agent's verification model.
+        let model_id = match self.settings.site.title_model_id.clone() {
+            Some(model) => model,
+            None => self
+                .config
+                .agent(&session.agent_id)
+                .await?
+                .map(|a| a.verification_model().to_string())
                 .unwrap_or_else(|| pika_domain::agent::DEFAULT_VERIFICATION_MODEL_ID.to_string()),
+        };
+        let request = CompletionRequest {
+            model_id,
             instruction: TITLE_INSTRUCTION.to_string(),
             input: title_input(question, answer.unwrap_or_default()),
             max_output_tokens: 32,

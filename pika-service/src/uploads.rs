@@ -6,6 +6,7 @@ use crate::config_cache::ConfigCache;
 use crate::error::ServiceError;
 use crate::ports::{Ports, ServiceSettings};
 use crate::sessions::owned;
+use pika_domain::access::{decide_access, AccessDecision};
 use pika_domain::chrono::Duration;
 use pika_domain::features::resolve_features;
 use pika_domain::files::{key_segment, upload_key};
@@ -58,7 +59,7 @@ impl UploadService {
     ///
     /// # Errors
     /// `NotFound` / `Forbidden` for the session; `Forbidden` when the chat
-    /// app does not allow uploads for the caller; `Invalid` for a refused
+    /// app does not admit the caller (any more) or does not allow uploads; `Invalid` for a refused
     /// MIME type, an empty name or an oversized file.
     pub async fn presign(
         &self,
@@ -72,6 +73,19 @@ impl UploadService {
             .chat_app(&s.chat_app_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("chat app"))?;
+        // Someone the chat app no longer admits (disabled, exclusive list, rules)
+        // gets no upload URL, as they would get no turn.
+        if let AccessDecision::Deny(reason) = decide_access(
+            caller,
+            &config.app,
+            config.ovr.as_ref(),
+            &self.settings.site,
+        ) {
+            return Err(ServiceError::Forbidden(format!(
+                "you may not use this chat app: {}",
+                reason.describe()
+            )));
+        }
         let features = resolve_features(
             caller,
             &config.app,

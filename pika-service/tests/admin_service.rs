@@ -28,7 +28,8 @@ fn admin() -> User {
 }
 
 /// Sends a first message in `support` and tells whether the turn was accepted
-/// (the error code otherwise).
+/// (the error code otherwise). A refused turn leaves its script queued; every
+/// script is the same answer, so a later turn may play it.
 async fn try_turn(p: &Platform, user: &User) -> Result<(), &'static str> {
     p.fakes.runtime.push(Script::answer("Hello."));
     let sent = p
@@ -43,11 +44,7 @@ async fn try_turn(p: &Platform, user: &User) -> Result<(), &'static str> {
             collect(&mut stream).await;
             Ok(())
         }
-        Err(e) => {
-            // The unused script must not answer a later turn.
-            let _ = p.fakes.runtime.remaining();
-            Err(e.code())
-        }
+        Err(e) => Err(e.code()),
     }
 }
 
@@ -67,13 +64,19 @@ async fn everyone_but_site_admins_is_forbidden_everywhere() {
         let a = p.admin();
         let id = fixtures::chat_app_id(APP);
         let page = PageRequest::first(10);
-        assert_eq!(code(a.list_chat_apps(&caller, page.clone()).await), "forbidden");
+        assert_eq!(
+            code(a.list_chat_apps(&caller, page.clone()).await),
+            "forbidden"
+        );
         assert_eq!(code(a.get_chat_app(&caller, &id).await), "forbidden");
         assert_eq!(
             code(a.create_chat_app(&caller, new_app.clone()).await),
             "forbidden"
         );
-        assert_eq!(code(a.update_chat_app(&caller, app.clone()).await), "forbidden");
+        assert_eq!(
+            code(a.update_chat_app(&caller, app.clone()).await),
+            "forbidden"
+        );
         assert_eq!(code(a.delete_chat_app(&caller, &id).await), "forbidden");
         assert_eq!(
             code(
@@ -83,27 +86,45 @@ async fn everyone_but_site_admins_is_forbidden_everywhere() {
             "forbidden"
         );
         assert_eq!(code(a.delete_override(&caller, &id).await), "forbidden");
-        assert_eq!(code(a.list_agents(&caller, page.clone()).await), "forbidden");
+        assert_eq!(
+            code(a.list_agents(&caller, page.clone()).await),
+            "forbidden"
+        );
         assert_eq!(
             code(a.get_agent(&caller, &fixtures::agent_id(AGENT)).await),
             "forbidden"
         );
         let mut other_agent = agent.clone();
         other_agent.agent_id = fixtures::agent_id("other");
-        assert_eq!(code(a.create_agent(&caller, other_agent).await), "forbidden");
-        assert_eq!(code(a.update_agent(&caller, agent.clone()).await), "forbidden");
+        assert_eq!(
+            code(a.create_agent(&caller, other_agent).await),
+            "forbidden"
+        );
+        assert_eq!(
+            code(a.update_agent(&caller, agent.clone()).await),
+            "forbidden"
+        );
         assert_eq!(code(a.list_tools(&caller, page.clone()).await), "forbidden");
         assert_eq!(
             code(a.get_tool(&caller, &fixtures::tool_id("lookup")).await),
             "forbidden"
         );
-        assert_eq!(code(a.create_tool(&caller, tool.clone()).await), "forbidden");
-        assert_eq!(code(a.update_tool(&caller, tool.clone()).await), "forbidden");
+        assert_eq!(
+            code(a.create_tool(&caller, tool.clone()).await),
+            "forbidden"
+        );
+        assert_eq!(
+            code(a.update_tool(&caller, tool.clone()).await),
+            "forbidden"
+        );
     }
 
     // Nothing changed.
     assert_eq!(p.fakes.chat_apps.all(), vec![app]);
-    assert_eq!(p.fakes.chat_apps.override_of(&fixtures::chat_app_id(APP)), None);
+    assert_eq!(
+        p.fakes.chat_apps.override_of(&fixtures::chat_app_id(APP)),
+        None
+    );
     assert_eq!(p.fakes.agents.all(), vec![agent]);
     assert!(p.fakes.tools.is_empty());
 }
@@ -112,7 +133,10 @@ async fn everyone_but_site_admins_is_forbidden_everywhere() {
 async fn a_site_admin_reads_the_configuration() {
     let p = Platform::standard().await;
     let a = p.admin();
-    let apps = a.list_chat_apps(&admin(), PageRequest::first(10)).await.unwrap();
+    let apps = a
+        .list_chat_apps(&admin(), PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(apps.items, vec![fixtures::chat_app(APP, AGENT)]);
     let (app, ovr) = a
         .get_chat_app(&admin(), &fixtures::chat_app_id(APP))
@@ -121,7 +145,10 @@ async fn a_site_admin_reads_the_configuration() {
     assert_eq!(app.title, "support app");
     assert_eq!(ovr, None);
     assert_eq!(
-        code(a.get_chat_app(&admin(), &fixtures::chat_app_id("nope")).await),
+        code(
+            a.get_chat_app(&admin(), &fixtures::chat_app_id("nope"))
+                .await
+        ),
         "not_found"
     );
     assert_eq!(
@@ -145,7 +172,10 @@ async fn creating_a_chat_app_validates_it_and_refuses_duplicates() {
 
     let mut untitled = fixtures::chat_app("billing", AGENT);
     untitled.title = "   ".into();
-    assert_eq!(code(a.create_chat_app(&admin(), untitled).await), "invalid_request");
+    assert_eq!(
+        code(a.create_chat_app(&admin(), untitled).await),
+        "invalid_request"
+    );
 
     let orphan = fixtures::chat_app("billing", "no-such-agent");
     let err = a.create_chat_app(&admin(), orphan).await.err().unwrap();
@@ -172,7 +202,10 @@ async fn creating_a_chat_app_validates_it_and_refuses_duplicates() {
     assert_eq!(stored, created);
 
     let duplicate = fixtures::chat_app("billing", AGENT);
-    assert_eq!(code(a.create_chat_app(&admin(), duplicate).await), "conflict");
+    assert_eq!(
+        code(a.create_chat_app(&admin(), duplicate).await),
+        "conflict"
+    );
     let (still, _) = a
         .get_chat_app(&admin(), &fixtures::chat_app_id("billing"))
         .await
@@ -218,7 +251,10 @@ async fn updates_are_checked_against_the_version_read() {
     // An update must still be valid, and of an app that exists.
     let mut invalid = a.get_chat_app(&admin(), &id).await.unwrap().0;
     invalid.title = String::new();
-    assert_eq!(code(a.update_chat_app(&admin(), invalid).await), "invalid_request");
+    assert_eq!(
+        code(a.update_chat_app(&admin(), invalid).await),
+        "invalid_request"
+    );
     assert_eq!(
         code(
             a.update_chat_app(&admin(), fixtures::chat_app("ghost", AGENT))
@@ -247,7 +283,10 @@ async fn disabling_an_app_takes_effect_on_the_very_next_turn() {
         .chat
         .send(
             &alice,
-            SendMessage::new(TurnTarget::NewSession(fixtures::chat_app_id(APP)), "Hi again"),
+            SendMessage::new(
+                TurnTarget::NewSession(fixtures::chat_app_id(APP)),
+                "Hi again",
+            ),
         )
         .await
         .err()
@@ -269,7 +308,10 @@ async fn an_override_with_an_exclusive_user_list_applies_at_once_and_goes_away()
         exclusive_user_id_access_control: vec![fixtures::user_id("alice")],
         ..ChatAppOverride::default()
     };
-    p.admin().put_override(&admin(), &id, ovr.clone()).await.unwrap();
+    p.admin()
+        .put_override(&admin(), &id, ovr.clone())
+        .await
+        .unwrap();
     assert_eq!(p.fakes.chat_apps.override_of(&id), Some(ovr.clone()));
     let (_, read) = p.admin().get_chat_app(&admin(), &id).await.unwrap();
     assert_eq!(read, Some(ovr));
@@ -297,6 +339,47 @@ async fn an_override_with_an_exclusive_user_list_applies_at_once_and_goes_away()
 }
 
 #[tokio::test]
+async fn a_new_app_is_usable_at_once_and_a_deleted_one_is_gone_at_once() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    let billing = fixtures::chat_app_id("billing");
+    let to_billing = || SendMessage::new(TurnTarget::NewSession(billing.clone()), "Invoice?");
+    // A user asks for the app before it exists (the cache remembers "none").
+    assert_eq!(
+        code(p.chat.send(&alice, to_billing()).await.map(|_| ())),
+        "not_found"
+    );
+
+    p.admin()
+        .create_chat_app(&admin(), fixtures::chat_app("billing", AGENT))
+        .await
+        .unwrap();
+    p.fakes
+        .runtime
+        .push(Script::answer("Here is your invoice."));
+    let mut stream = p.chat.send(&alice, to_billing()).await.unwrap();
+    collect(&mut stream).await;
+    assert_eq!(
+        p.fakes
+            .sessions
+            .find(&stream.session_id)
+            .unwrap()
+            .chat_app_id,
+        billing
+    );
+
+    p.admin().delete_chat_app(&admin(), &billing).await.unwrap();
+    assert_eq!(
+        code(p.chat.send(&alice, to_billing()).await.map(|_| ())),
+        "not_found"
+    );
+    assert_eq!(
+        code(p.admin().get_chat_app(&admin(), &billing).await),
+        "not_found"
+    );
+}
+
+#[tokio::test]
 async fn an_agent_update_reaches_the_next_turn() {
     let p = Platform::standard().await;
     let alice = fixtures::customer("alice");
@@ -308,10 +391,17 @@ async fn an_agent_update_reaches_the_next_turn() {
         .await
         .unwrap();
     agent.instruction = "You answer in French.".into();
-    let saved = p.admin().update_agent(&admin(), agent.clone()).await.unwrap();
+    let saved = p
+        .admin()
+        .update_agent(&admin(), agent.clone())
+        .await
+        .unwrap();
     assert_eq!(saved.version, 2);
     // Saving the same stale version again is a conflict.
-    assert_eq!(code(p.admin().update_agent(&admin(), agent).await), "conflict");
+    assert_eq!(
+        code(p.admin().update_agent(&admin(), agent).await),
+        "conflict"
+    );
 
     assert_eq!(try_turn(&p, &alice).await, Ok(()));
     assert_eq!(
@@ -343,7 +433,12 @@ async fn a_lambda_tool_needs_a_lambda_arn() {
     let mut tool = fixtures::inline_tool("orders", "find_order");
     tool.execution_type = ExecutionType::Lambda;
     tool.lambda_arn = None;
-    let err = p.admin().create_tool(&admin(), tool.clone()).await.err().unwrap();
+    let err = p
+        .admin()
+        .create_tool(&admin(), tool.clone())
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err.code(), "invalid_request");
     assert!(err.public_message().contains("lambdaArn"), "{err}");
 
@@ -375,7 +470,12 @@ async fn a_function_with_more_than_five_parameters_is_refused() {
         );
     }
     assert_eq!(tool.function_schema[0].parameters.len(), 6);
-    let err = p.admin().create_tool(&admin(), tool.clone()).await.err().unwrap();
+    let err = p
+        .admin()
+        .create_tool(&admin(), tool.clone())
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err.code(), "invalid_request");
     assert!(err.public_message().contains("at most 5"), "{err}");
     assert!(p.fakes.tools.is_empty());
@@ -402,9 +502,16 @@ async fn tool_updates_are_validated_and_version_checked() {
 
     let mut renamed = created.clone();
     renamed.display_name = "Weather".into();
-    let saved = p.admin().update_tool(&admin(), renamed.clone()).await.unwrap();
+    let saved = p
+        .admin()
+        .update_tool(&admin(), renamed.clone())
+        .await
+        .unwrap();
     assert_eq!(saved.version, 2);
-    assert_eq!(code(p.admin().update_tool(&admin(), renamed).await), "conflict");
+    assert_eq!(
+        code(p.admin().update_tool(&admin(), renamed).await),
+        "conflict"
+    );
     assert_eq!(
         p.admin()
             .get_tool(&admin(), &fixtures::tool_id("weather"))
@@ -418,7 +525,12 @@ async fn tool_updates_are_validated_and_version_checked() {
 async fn an_agent_must_name_tools_that_exist() {
     let p = Platform::standard().await;
     let with_ghost = fixtures::agent("helper", &["ghost-tool"]);
-    let err = p.admin().create_agent(&admin(), with_ghost).await.err().unwrap();
+    let err = p
+        .admin()
+        .create_agent(&admin(), with_ghost)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err.code(), "invalid_request");
     assert!(err.public_message().contains("ghost-tool"), "{err}");
     assert_eq!(p.fakes.agents.len(), 1, "only the seeded agent");

@@ -66,7 +66,11 @@ async fn the_list_shows_only_the_callers_sessions_newest_first() {
 
     let support_only = p
         .sessions()
-        .list(&alice, Some(fixtures::chat_app_id(APP)), PageRequest::first(20))
+        .list(
+            &alice,
+            Some(fixtures::chat_app_id(APP)),
+            PageRequest::first(20),
+        )
         .await
         .unwrap();
     assert_eq!(ids(&support_only.items), vec![second, first]);
@@ -111,7 +115,11 @@ async fn another_users_session_is_not_found_whatever_they_try() {
     let alice = fixtures::customer("alice");
     let session = chat(&p, &alice, "Private question", "Private answer").await;
     let before = p.fakes.sessions.find(&session).unwrap();
-    let title_calls = p.fakes.completions.requests_for(CompletionPurpose::Title).len();
+    let title_calls = p
+        .fakes
+        .completions
+        .requests_for(CompletionPurpose::Title)
+        .len();
     // Same entity, no admin role: still not theirs.
     let mallory = fixtures::customer("mallory");
     let s = p.sessions();
@@ -122,11 +130,20 @@ async fn another_users_session_is_not_found_whatever_they_try() {
         "not_found"
     );
     assert_eq!(
-        code(s.set_title(&mallory, &session, Some("Mine now".into())).await),
+        code(
+            s.set_title(&mallory, &session, Some("Mine now".into()))
+                .await
+        ),
         "not_found"
     );
-    assert_eq!(code(s.set_title(&mallory, &session, None).await), "not_found");
-    assert_eq!(code(s.set_pinned(&mallory, &session, true).await), "not_found");
+    assert_eq!(
+        code(s.set_title(&mallory, &session, None).await),
+        "not_found"
+    );
+    assert_eq!(
+        code(s.set_pinned(&mallory, &session, true).await),
+        "not_found"
+    );
     assert_eq!(code(s.share(&mallory, &session).await), "not_found");
     assert_eq!(code(s.revoke_share(&mallory, &session).await), "not_found");
     assert_eq!(code(s.delete(&mallory, &session).await), "not_found");
@@ -135,7 +152,10 @@ async fn another_users_session_is_not_found_whatever_they_try() {
     assert_eq!(p.fakes.sessions.find(&session).unwrap(), before);
     assert_eq!(p.fakes.messages.of_session(&session).len(), 2);
     assert_eq!(
-        p.fakes.completions.requests_for(CompletionPurpose::Title).len(),
+        p.fakes
+            .completions
+            .requests_for(CompletionPurpose::Title)
+            .len(),
         title_calls
     );
 
@@ -161,13 +181,19 @@ async fn a_content_admin_reads_another_users_session_but_may_not_change_it() {
         .await
         .unwrap();
     let contents: Vec<&str> = messages.items.iter().map(|m| m.content.as_str()).collect();
-    assert_eq!(contents, vec!["How do I reset my password?", "Use the link."]);
+    assert_eq!(
+        contents,
+        vec!["How do I reset my password?", "Use the link."]
+    );
 
     assert_eq!(
         code(s.set_title(&carol, &session, Some("Renamed".into())).await),
         "forbidden"
     );
-    assert_eq!(code(s.set_pinned(&carol, &session, true).await), "forbidden");
+    assert_eq!(
+        code(s.set_pinned(&carol, &session, true).await),
+        "forbidden"
+    );
     assert_eq!(code(s.share(&carol, &session).await), "forbidden");
     assert_eq!(code(s.delete(&carol, &session).await), "forbidden");
 
@@ -183,7 +209,9 @@ async fn the_owner_sets_a_title_and_an_empty_one_is_refused() {
     let p = Platform::standard().await;
     let alice = fixtures::customer("alice");
     let session = chat(&p, &alice, "Flights to Lisbon", "Here are some.").await;
-    p.fakes.clock.advance(pika_domain::chrono::Duration::minutes(5));
+    p.fakes
+        .clock
+        .advance(pika_domain::chrono::Duration::minutes(5));
 
     let updated = p
         .sessions()
@@ -218,13 +246,23 @@ async fn without_a_title_one_is_generated_from_the_conversation() {
     let p = Platform::standard().await;
     let alice = fixtures::customer("alice");
     // The first turn's title generation fails (nothing scripted): untitled.
-    let session = chat(&p, &alice, "What is the boiling point of water?", "100 °C at sea level.").await;
+    let session = chat(
+        &p,
+        &alice,
+        "What is the boiling point of water?",
+        "100 °C at sea level.",
+    )
+    .await;
     assert_eq!(p.fakes.sessions.find(&session).unwrap().title, None);
     p.fakes
         .completions
         .push(CompletionPurpose::Title, "\"Boiling point of water.\"");
 
-    let updated = p.sessions().set_title(&alice, &session, None).await.unwrap();
+    let updated = p
+        .sessions()
+        .set_title(&alice, &session, None)
+        .await
+        .unwrap();
 
     assert_eq!(updated.title.as_deref(), Some("Boiling point of water"));
     assert_eq!(
@@ -237,7 +275,9 @@ async fn without_a_title_one_is_generated_from_the_conversation() {
         .requests_for(CompletionPurpose::Title)
         .pop()
         .unwrap();
-    assert!(request.input.contains("What is the boiling point of water?"));
+    assert!(request
+        .input
+        .contains("What is the boiling point of water?"));
     assert!(request.input.contains("100 °C at sea level."));
 
     // A session with nothing in it has nothing to title.
@@ -247,7 +287,86 @@ async fn without_a_title_one_is_generated_from_the_conversation() {
         .await
         .unwrap();
     assert_eq!(
-        code(p.sessions().set_title(&alice, &empty.session_id, None).await),
+        code(
+            p.sessions()
+                .set_title(&alice, &empty.session_id, None)
+                .await
+        ),
+        "invalid_request"
+    );
+}
+
+#[tokio::test]
+async fn generated_titles_use_the_agents_verification_model_unless_the_site_names_one() {
+    // PIKA.md / SiteConfig::title_model_id: "the agent's verification model when unset".
+    let p = Platform::with_site(fixtures::site());
+    let mut agent = fixtures::agent(AGENT, &[]);
+    agent.verification_model_id = Some("amazon.nova-lite-v1:0".to_string());
+    p.seed_app(fixtures::chat_app(APP, AGENT), agent, vec![])
+        .await;
+    let alice = fixtures::customer("alice");
+    let session = chat(&p, &alice, "Best pizza in Naples?", "Try the old town.").await;
+    p.fakes
+        .completions
+        .push(CompletionPurpose::Title, "Pizza in Naples");
+
+    p.sessions()
+        .set_title(&alice, &session, None)
+        .await
+        .unwrap();
+
+    let requests = p.fakes.completions.requests_for(CompletionPurpose::Title);
+    assert_eq!(requests.len(), 2, "the turn's own attempt, then ours");
+    assert_eq!(
+        requests[0].model_id, "amazon.nova-lite-v1:0",
+        "the turn's title"
+    );
+    assert_eq!(
+        requests[1].model_id, "amazon.nova-lite-v1:0",
+        "set_title(None)"
+    );
+
+    // A site-wide title model wins.
+    let mut site = fixtures::site();
+    site.title_model_id = Some("amazon.nova-pro-v1:0".to_string());
+    let p = Platform::with_site(site);
+    let mut agent = fixtures::agent(AGENT, &[]);
+    agent.verification_model_id = Some("amazon.nova-lite-v1:0".to_string());
+    p.seed_app(fixtures::chat_app(APP, AGENT), agent, vec![])
+        .await;
+    let session = chat(&p, &alice, "Best pizza in Rome?", "Trastevere.").await;
+    p.fakes
+        .completions
+        .push(CompletionPurpose::Title, "Pizza in Rome");
+    p.sessions()
+        .set_title(&alice, &session, None)
+        .await
+        .unwrap();
+    let requests = p.fakes.completions.requests_for(CompletionPurpose::Title);
+    assert!(requests
+        .iter()
+        .all(|r| r.model_id == "amazon.nova-pro-v1:0"));
+}
+
+#[tokio::test]
+async fn a_cursor_from_another_listing_is_invalid() {
+    let p = Platform::standard().await;
+    let alice = fixtures::customer("alice");
+    let session = chat(&p, &alice, "One", "Two").await;
+    chat(&p, &alice, "Three", "Four").await;
+    // A message-listing cursor handed to the session listing.
+    let messages = p
+        .sessions()
+        .messages(&alice, &session, PageRequest::first(1))
+        .await
+        .unwrap();
+    let foreign = messages.next_cursor.expect("more messages");
+    assert_eq!(
+        code(
+            p.sessions()
+                .list(&alice, None, PageRequest::after(10, Some(foreign)))
+                .await
+        ),
         "invalid_request"
     );
 }
@@ -259,7 +378,11 @@ async fn the_owner_pins_and_unpins() {
     let session = chat(&p, &alice, "Keep this", "Kept.").await;
     assert!(!p.fakes.sessions.find(&session).unwrap().pinned);
 
-    let pinned = p.sessions().set_pinned(&alice, &session, true).await.unwrap();
+    let pinned = p
+        .sessions()
+        .set_pinned(&alice, &session, true)
+        .await
+        .unwrap();
     assert!(pinned.pinned);
     assert!(p.fakes.sessions.find(&session).unwrap().pinned);
     assert!(p.sessions().get(&alice, &session).await.unwrap().pinned);
@@ -395,10 +518,7 @@ async fn create_checks_access_and_records_the_callers_entity() {
     assert_eq!(created.entity_id.as_str(), "acme");
     assert_eq!(created.created_at, fixtures::t0());
     assert_eq!(created.last_message_id, None);
-    assert_eq!(
-        p.fakes.sessions.find(&created.session_id).unwrap(),
-        created
-    );
+    assert_eq!(p.fakes.sessions.find(&created.session_id).unwrap(), created);
 
     // A user without an entity gets the global one.
     let ines = fixtures::user("ines", UserType::InternalUser, None);
