@@ -6,12 +6,12 @@ use crate::ids::{ChatAppId, FileId, SessionId, UserId};
 /// The prefix of every upload of `user` in `session`:
 /// `uploads/{userId}/{sessionId}/`.
 pub fn session_upload_prefix(user: &UserId, session: &SessionId) -> String {
-    format!("uploads/{}/{session}/", key_segment(user.as_str()))
+    format!("uploads/{}/{session}/", user_segment(user))
 }
 
 /// The prefix of every upload of `user`: `uploads/{userId}/`.
 pub fn user_upload_prefix(user: &UserId) -> String {
-    format!("uploads/{}/", key_segment(user.as_str()))
+    format!("uploads/{}/", user_segment(user))
 }
 
 /// The key of one upload: `uploads/{userId}/{sessionId}/{fileId}/{name}`.
@@ -35,10 +35,29 @@ pub fn insight_key(app: &ChatAppId, user: &UserId, session: &SessionId) -> Strin
 
 /// The prefix of a user's insight documents in one chat app.
 pub fn insight_prefix(app: &ChatAppId, user: &UserId) -> String {
-    format!("session-insights/{app}/{}/", key_segment(user.as_str()))
+    format!("session-insights/{app}/{}/", user_segment(user))
 }
 
-/// Keeps letters, digits, `.`, `-`, `_` and `@`; everything else becomes `_`.
+/// A user id as one key segment, percent-encoded so that two user ids never
+/// share a segment (`auth0|1` and `auth0_1` stay apart): letters, digits,
+/// `-`, `_`, `@` and non-leading `.` are kept, every other byte is `%XX`.
+pub fn user_segment(user: &UserId) -> String {
+    let mut out = String::new();
+    for (i, b) in user.as_str().bytes().enumerate() {
+        let keep =
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'@') || (b == b'.' && i > 0);
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A file name made safe as one key segment (not injective: the file id in
+/// front of it keeps keys apart). Keeps letters, digits, `.`, `-`, `_` and
+/// `@`; everything else becomes `_`.
 /// Leading dots are replaced so `..` can never appear as a segment.
 pub fn key_segment(raw: &str) -> String {
     let mut out: String = raw
@@ -63,6 +82,25 @@ pub fn key_segment(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn different_user_ids_never_share_a_prefix() {
+        let a = UserId::parse("auth0|123").unwrap();
+        let b = UserId::parse("auth0_123").unwrap();
+        let c = UserId::parse("auth0%7C123").unwrap();
+        let prefixes = [
+            user_upload_prefix(&a),
+            user_upload_prefix(&b),
+            user_upload_prefix(&c),
+        ];
+        assert_eq!(prefixes[0], "uploads/auth0%7C123/");
+        assert_ne!(prefixes[0], prefixes[1]);
+        assert_ne!(prefixes[0], prefixes[2]);
+        assert_eq!(
+            user_segment(&UserId::parse(".hidden").unwrap()),
+            "%2Ehidden"
+        );
+    }
 
     #[test]
     fn names_cannot_escape_their_prefix() {

@@ -38,17 +38,28 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
     let now = ports.clock.now();
     let session_id = turn.session.session_id;
 
-    let mut usage = prices.cost(&turn.agent.model_id, outcome.agent_tokens)
-        + prices.cost(turn.agent.verification_model(), outcome.verifier_tokens);
-
+    // Each model's calls at its own price.
+    let mut by_model = vec![
+        (
+            turn.agent.model_id.clone(),
+            prices.cost(&turn.agent.model_id, outcome.agent_tokens),
+        ),
+        (
+            turn.agent.verification_model().to_string(),
+            prices.cost(turn.agent.verification_model(), outcome.verifier_tokens),
+        ),
+    ];
     let completed = matches!(outcome.end, LoopEnd::Completed);
     let title = if completed && turn.session.title.is_none() && turn.is_first_turn {
-        let (title, title_usage) = generate_title(inner, turn, &outcome.text).await;
-        usage += title_usage;
+        let (title, title_model, title_usage) = generate_title(inner, turn, &outcome.text).await;
+        by_model.push((title_model, title_usage));
         title
     } else {
         None
     };
+    let usage = by_model
+        .iter()
+        .fold(Usage::default(), |sum, (_, u)| sum + *u);
     emit.push(TurnEvent::Usage {
         input_tokens: usage.input_tokens,
         output_tokens: usage.output_tokens,
@@ -94,6 +105,7 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
     if let Err(e) = retry_transient(|| ports.sessions.record_turn(&session_id, &record)).await {
         tracing::error!(error = %e, session = %session_id, "session totals could not be updated");
     }
+    // One ledger record per turn (it counts turns), under the agent's model.
     if usage.tokens().total() > 0 {
         let ledger = UsageRecord {
             at: now,
@@ -159,8 +171,13 @@ fn final_event(
     }
 }
 
-/// A 3–8 word title after the first reply; failures leave the session untitled.
-async fn generate_title(inner: &ChatInner, turn: &Turn, answer: &str) -> (Option<String>, Usage) {
+/// A 3–8 word title after the first reply, with the model that wrote it and
+/// its usage; failures leave the session untitled.
+async fn generate_title(
+    inner: &ChatInner,
+    turn: &Turn,
+    answer: &str,
+) -> (Option<String>, String, Usage) {
     let model_id = inner
         .settings
         .site
@@ -178,12 +195,12 @@ async fn generate_title(inner: &ChatInner, turn: &Turn, answer: &str) -> (Option
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "title generation failed");
-            return (None, Usage::default());
+            return (None, model_id, Usage::default());
         }
     };
     let usage = inner.settings.prices.cost(&model_id, completion.usage);
     let Some(title) = clean_title(&completion.text, true) else {
-        return (None, usage);
+        return (None, model_id, usage);
     };
     let patch = SessionPatch {
         title: Some(Some(title.clone())),
@@ -197,10 +214,10 @@ async fn generate_title(inner: &ChatInner, turn: &Turn, answer: &str) -> (Option
     })
     .await
     {
-        Ok(_) => (Some(title), usage),
+        Ok(_) => (Some(title), model_id, usage),
         Err(e) => {
             tracing::warn!(error = %e, "title could not be stored");
-            (None, usage)
+            (None, model_id, usage)
         }
     }
 }
