@@ -1,0 +1,147 @@
+//! Errors as JSON problem documents (RFC 9457) with a stable `code`
+//! (PIKA.md §11). Every error the API returns goes through [`ApiError`].
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use pika_service::ServiceError;
+use serde::Serialize;
+
+/// The media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A problem document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short, human-readable summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened, for a person.
+    pub detail: String,
+    /// The stable code clients branch on.
+    pub code: String,
+    /// When a quota resets (RFC 3339), for `quota_exceeded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "resetsAt")]
+    pub resets_at: Option<String>,
+}
+
+/// An error on its way to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    resets_at: Option<String>,
+}
+
+impl ApiError {
+    /// An error with `status`, stable `code` and a `detail` for people.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            resets_at: None,
+        }
+    }
+
+    /// 400 `invalid_request`.
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", detail)
+    }
+
+    /// 401 `unauthenticated`.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", detail)
+    }
+
+    /// 413 `payload_too_large`.
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail)
+    }
+
+    /// 429 `rate_limited`.
+    pub fn rate_limited() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; slow down and try again shortly",
+        )
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The problem document.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("https://pika.dev/problems/{}", self.code.replace('_', "-")),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            resets_at: self.resets_at.clone(),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = match &e {
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::ModelUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if matches!(
+            e,
+            ServiceError::Internal { .. } | ServiceError::ModelUnavailable(_)
+        ) {
+            tracing::error!(error = %e, "request failed");
+        }
+        let resets_at = match &e {
+            ServiceError::QuotaExceeded(q) => q.resets_at.map(|t| t.to_rfc3339()),
+            _ => None,
+        };
+        Self {
+            status,
+            code: e.code(),
+            detail: e.public_message(),
+            resets_at,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}

@@ -1,0 +1,244 @@
+//! The local server's configuration: one TOML file (every key optional, see
+//! `docs/local.md`) with environment overrides (`PIKA_*`).
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalConfig {
+    /// Where the database, search index, files and secrets live (`PIKA_DATA_DIR`).
+    pub data_dir: Option<PathBuf>,
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// Authentication.
+    pub auth: AuthSection,
+    /// The model server.
+    pub model: ModelConfig,
+    /// Seeding the demo site.
+    pub demo: DemoConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on (`PIKA_BIND`), default `127.0.0.1:8080`.
+    pub bind: String,
+    /// The URL clients reach the server at, used in presigned file URLs
+    /// (`PIKA_PUBLIC_URL`); default `http://{bind}`.
+    pub public_url: Option<String>,
+    /// Origins allowed by CORS; empty: none.
+    pub cors_origins: Vec<String>,
+    /// Largest request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Requests per minute per user.
+    pub rate_limit_per_minute: u32,
+    /// Burst above the rate.
+    pub rate_limit_burst: u32,
+    /// Largest upload in bytes.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_string(),
+            public_url: None,
+            cors_origins: Vec::new(),
+            body_limit_bytes: 256 * 1024,
+            rate_limit_per_minute: 600,
+            rate_limit_burst: 100,
+            max_upload_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSection {
+    /// HS256 secret (`PIKA_JWT_SECRET`); when empty, one is generated once
+    /// and kept in `{data_dir}/jwt-secret`.
+    pub hs256_secret: Option<String>,
+    /// A JWKS file for RS256/ES256 tokens.
+    pub jwks_file: Option<PathBuf>,
+    /// A JWKS URL for RS256/ES256 tokens (fetched at start).
+    pub jwks_url: Option<String>,
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// Whether `POST /dev/token` and `pika-local token` work (default true).
+    pub dev_tokens: bool,
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        Self {
+            hs256_secret: None,
+            jwks_file: None,
+            jwks_url: None,
+            issuer: "pika-local".to_string(),
+            audience: "pika".to_string(),
+            dev_tokens: true,
+        }
+    }
+}
+
+/// `[model]`: an OpenAI-compatible chat-completions server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Base URL including `/v1` (`PIKA_MODEL_BASE_URL`), e.g.
+    /// `http://127.0.0.1:11434/v1` for Ollama. Unset: turns are refused
+    /// with a message naming this setting.
+    pub base_url: Option<String>,
+    /// API key, if the server wants one (`PIKA_MODEL_API_KEY`).
+    pub api_key: Option<String>,
+    /// The model name (`PIKA_MODEL`).
+    pub model: String,
+    /// The model that grades answers and writes titles; `model` when unset.
+    pub verification_model: Option<String>,
+    /// Parse `<tool_call>` blocks from the text for models without native tool calling.
+    pub text_tool_calls: bool,
+    /// Seconds one model request may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            api_key: None,
+            model: "llama3.2".to_string(),
+            verification_model: None,
+            text_tool_calls: false,
+            timeout_seconds: 300,
+        }
+    }
+}
+
+/// `[demo]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Seed the demo chat app, agent and tools when missing (default true).
+    pub seed: bool,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self { seed: true }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl LocalConfig {
+    /// Reads `path` (absent file: defaults), then applies `PIKA_*` overrides.
+    ///
+    /// # Errors
+    /// An unreadable or invalid file, naming the problem.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            Some(p) if p.exists() => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError(format!("cannot read {}: {e}", p.display())))?;
+                toml::from_str(&text)
+                    .map_err(|e| ConfigError(format!("invalid {}: {e}", p.display())))?
+            }
+            Some(p) => {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    p.display()
+                )))
+            }
+            None => LocalConfig::default(),
+        };
+        config.apply_env(env);
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) {
+        if let Some(v) = env("PIKA_DATA_DIR") {
+            self.data_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("PIKA_BIND") {
+            self.server.bind = v;
+        }
+        if let Some(v) = env("PIKA_PUBLIC_URL") {
+            self.server.public_url = Some(v);
+        }
+        if let Some(v) = env("PIKA_JWT_SECRET") {
+            self.auth.hs256_secret = Some(v);
+        }
+        if let Some(v) = env("PIKA_MODEL_BASE_URL") {
+            self.model.base_url = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = env("PIKA_MODEL_API_KEY") {
+            self.model.api_key = Some(v);
+        }
+        if let Some(v) = env("PIKA_MODEL") {
+            self.model.model = v;
+        }
+    }
+
+    /// The data directory (default `./pika-data`).
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("pika-data"))
+    }
+
+    /// The public URL of the server.
+    pub fn public_url(&self) -> String {
+        self.server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.server.bind))
+            .trim_end_matches('/')
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_the_file() {
+        let env = |k: &str| match k {
+            "PIKA_BIND" => Some("0.0.0.0:9000".to_string()),
+            "PIKA_MODEL_BASE_URL" => Some("http://127.0.0.1:11434/v1".to_string()),
+            _ => None,
+        };
+        let config = LocalConfig::load(None, env).unwrap_or_default();
+        assert_eq!(config.server.bind, "0.0.0.0:9000");
+        assert_eq!(
+            config.model.base_url.as_deref(),
+            Some("http://127.0.0.1:11434/v1")
+        );
+        assert_eq!(config.public_url(), "http://0.0.0.0:9000");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let parsed: Result<LocalConfig, _> = toml::from_str("[server]\nbnd = \"x\"");
+        assert!(parsed.is_err());
+    }
+}

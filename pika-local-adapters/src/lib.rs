@@ -1,0 +1,23 @@
+//! # pika-local-adapters
+//!
+//! Embedded defaults for running Pika on one machine with no cloud account.
+//! Each backend sits behind a cargo feature:
+//!
+//! | feature | module | ports |
+//! |---|---|---|
+//! | `sqlite` | `sqlite` | every store, the usage ledger, the job lock, user memory |
+//! | `search` | `search` | the search index (tantivy) |
+//! | `files` | `files` | the file store, with HMAC-signed expiring URLs |
+//! | `openai` | `openai` | the agent runtime and completions over an OpenAI-compatible server |
+//! | (always) | `inline_tools` | the tool invoker for in-process tools |
+
+pub mod inline_tools;
+
+#[cfg(feature = "files")]
+pub mod files;
+#[cfg(feature = "openai")]
+pub mod openai;
+#[cfg(feature = "search")]
+pub mod search;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
