@@ -413,6 +413,9 @@ async fn unknown_routes_are_404_problems_and_wrong_methods_405() {
         reply.text()
     );
     reply.code();
+    eprintln!("HEADERS405 {:?}", reply.headers);
+    let r401 = raw(&api, Method::GET, "/sessions", None, &[]).await;
+    eprintln!("HEADERS401 {:?}", r401.headers);
     let reply = raw(&api, Method::DELETE, "/health", None, &[]).await;
     assert_eq!(
         reply.status,

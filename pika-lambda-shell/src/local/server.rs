@@ -201,16 +201,25 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
 pub async fn serve(platform: LocalPlatform) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&platform.bind)
         .await
-        .map_err(|e| {
-            format!(
-                "cannot listen on {}: {e} (set [server] bind or PIKA_BIND)",
-                platform.bind
-            )
-        })?;
+        .map_err(|e| format!("cannot listen on {}: {e} (set [server] bind or PIKA_BIND)", platform.bind))?;
+    serve_on(listener, platform, shutdown_signal()).await
+}
+
+/// Serves on `listener` until `shutdown` completes, then stops running
+/// turns and waits up to 10 s for their answers to be stored. Tests use it
+/// with a loopback listener and their own shutdown trigger.
+///
+/// # Errors
+/// When the server fails.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    platform: LocalPlatform,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     let chat = platform.state.chat.clone();
     let stop_turns = chat.clone();
     let shutdown = async move {
-        shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutting down: stopping running turns");
         stop_turns.shutdown();
     };
