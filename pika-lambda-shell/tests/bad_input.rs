@@ -274,7 +274,7 @@ async fn bad_client_message_ids_and_file_ids_are_refused() {
 }
 
 #[tokio::test]
-async fn control_characters_in_titles_comments_and_file_names_are_refused() {
+async fn control_characters_in_titles_comments_and_notes_are_refused() {
     let api = Api::new().await;
     let id = empty_session(&api).await;
     invalid(&api.post(&format!("/sessions/{id}/title"), &alice(), json!({ "title": "bad\u{0}title" })).await);
