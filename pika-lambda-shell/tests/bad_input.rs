@@ -31,7 +31,14 @@ fn admin() -> User {
 }
 
 /// Sends `body` as it is, with an optional content type.
-async fn send_raw(api: &Api, method: Method, path: &str, user: Option<&User>, content_type: Option<&str>, body: impl Into<Body>) -> Reply {
+async fn send_raw(
+    api: &Api,
+    method: Method,
+    path: &str,
+    user: Option<&User>,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> Reply {
     let mut req = Request::builder().method(method).uri(path);
     if let Some(u) = user {
         req = req.header("authorization", format!("Bearer {}", api.token(u)));
@@ -43,7 +50,15 @@ async fn send_raw(api: &Api, method: Method, path: &str, user: Option<&User>, co
 }
 
 async fn post_json_text(api: &Api, path: &str, body: &str) -> Reply {
-    send_raw(api, Method::POST, path, Some(&alice()), Some("application/json"), body.to_string()).await
+    send_raw(
+        api,
+        Method::POST,
+        path,
+        Some(&alice()),
+        Some("application/json"),
+        body.to_string(),
+    )
+    .await
 }
 
 /// Asserts a 4xx problem document with `code`.
@@ -60,8 +75,16 @@ fn invalid(reply: &Reply) {
 
 #[track_caller]
 fn nothing_stored(api: &Api) {
-    assert!(api.fakes.sessions.is_empty(), "no session stored: {:?}", api.fakes.sessions.all());
-    assert!(api.fakes.messages.is_empty(), "no message stored: {:?}", api.fakes.messages.all());
+    assert!(
+        api.fakes.sessions.is_empty(),
+        "no session stored: {:?}",
+        api.fakes.sessions.all()
+    );
+    assert!(
+        api.fakes.messages.is_empty(),
+        "no message stored: {:?}",
+        api.fakes.messages.all()
+    );
 }
 
 fn chat_path() -> String {
@@ -70,7 +93,9 @@ fn chat_path() -> String {
 
 /// A session of alice with no messages yet.
 async fn empty_session(api: &Api) -> String {
-    let reply = api.post("/sessions", &alice(), json!({ "chatAppId": APP })).await;
+    let reply = api
+        .post("/sessions", &alice(), json!({ "chatAppId": APP }))
+        .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     reply.json()["sessionId"].as_str().unwrap().to_string()
 }
@@ -81,8 +106,15 @@ async fn stored_message(api: &Api, text: &str) -> String {
     api.fakes.runtime.push(Script::answer("ok"));
     let (session, reply) = api.chat(&alice(), text).await;
     assert!(reply.text().contains("event: done"), "{}", reply.text());
-    let messages = api.fakes.messages.of_session(&SessionId::parse(&session).unwrap());
-    messages.into_iter().find(|m| m.role == Role::User).expect("the user message").content
+    let messages = api
+        .fakes
+        .messages
+        .of_session(&SessionId::parse(&session).unwrap());
+    messages
+        .into_iter()
+        .find(|m| m.role == Role::User)
+        .expect("the user message")
+        .content
 }
 
 // ------------------------------------------------------------ JSON bodies
@@ -105,7 +137,17 @@ async fn invalid_json_is_refused() {
     }
     // Invalid UTF-8 inside a JSON string.
     let bytes: Vec<u8> = [b"{\"message\": \"".as_slice(), &[0xff, 0xfe], b"\"}"].concat();
-    invalid(&send_raw(&api, Method::POST, &chat_path(), Some(&alice()), Some("application/json"), bytes).await);
+    invalid(
+        &send_raw(
+            &api,
+            Method::POST,
+            &chat_path(),
+            Some(&alice()),
+            Some("application/json"),
+            bytes,
+        )
+        .await,
+    );
     nothing_stored(&api);
 }
 
@@ -130,91 +172,268 @@ async fn json_of_the_wrong_shape_is_refused() {
         invalid(&api.post(&chat_path(), &alice(), body.clone()).await);
     }
     invalid(&post_json_text(&api, &chat_path(), r#"{"message":"a","message":"b"}"#).await);
-    for body in [json!({ "chatAppId": 42 }), json!({}), json!({ "chatAppId": APP, "extra": true }), json!({ "chat_app_id": APP })] {
+    for body in [
+        json!({ "chatAppId": 42 }),
+        json!({}),
+        json!({ "chatAppId": APP, "extra": true }),
+        json!({ "chat_app_id": APP }),
+    ] {
         invalid(&api.post("/sessions", &alice(), body).await);
     }
     nothing_stored(&api);
 
     let id = empty_session(&api).await;
     for body in [json!({ "message": 1 }), json!({ "text": "hi" })] {
-        invalid(&api.post(&format!("/sessions/{id}/messages"), &alice(), body).await);
+        invalid(
+            &api.post(&format!("/sessions/{id}/messages"), &alice(), body)
+                .await,
+        );
     }
-    invalid(&api.post(&format!("/sessions/{id}/title"), &alice(), json!({ "title": 5 })).await);
-    invalid(&api.post(&format!("/sessions/{id}/feedback"), &alice(), json!({ "kind": 1 })).await);
-    invalid(&api.post(&format!("/sessions/{id}/feedback"), &alice(), json!({ "comment": "no kind" })).await);
+    invalid(
+        &api.post(
+            &format!("/sessions/{id}/title"),
+            &alice(),
+            json!({ "title": 5 }),
+        )
+        .await,
+    );
+    invalid(
+        &api.post(
+            &format!("/sessions/{id}/feedback"),
+            &alice(),
+            json!({ "kind": 1 }),
+        )
+        .await,
+    );
+    invalid(
+        &api.post(
+            &format!("/sessions/{id}/feedback"),
+            &alice(),
+            json!({ "comment": "no kind" }),
+        )
+        .await,
+    );
     for body in [
         json!({ "name": "a.png", "contentType": "image/png", "size": -1 }),
         json!({ "name": "a.png", "contentType": "image/png", "size": "big" }),
         json!({ "name": "a.png", "contentType": "image/png", "size": 1.5 }),
         json!({ "name": "a.png", "size": 1 }),
     ] {
-        invalid(&api.post(&format!("/sessions/{id}/files"), &alice(), body).await);
+        invalid(
+            &api.post(&format!("/sessions/{id}/files"), &alice(), body)
+                .await,
+        );
     }
     assert!(api.fakes.messages.is_empty());
     assert!(api.fakes.feedback.is_empty());
 
     let root = admin();
-    invalid(&api.post("/admin/chatapps", &root, json!({ "chatAppId": "x" })).await);
+    invalid(
+        &api.post("/admin/chatapps", &root, json!({ "chatAppId": "x" }))
+            .await,
+    );
     invalid(&api.post("/admin/chatapps", &root, json!({ "chatAppId": "bad id", "title": "t", "agentId": "agent", "enabled": true, "accessRules": { "enabled": true } })).await);
     let mut app = serde_json::to_value(fixtures::chat_app(APP, "agent")).unwrap();
     app["version"] = json!("one");
-    invalid(&api.call(Method::PUT, &format!("/admin/chatapps/{APP}"), Some(&api.token(&root)), Some(app)).await);
-    invalid(&api.post("/admin/tools", &root, json!({ "toolId": "t", "name": "bad name!" })).await);
-    invalid(&api.call(Method::PATCH, &format!("/admin/feedback/{V4}"), Some(&api.token(&root)), Some(json!({ "status": 3 }))).await);
-    assert_eq!(api.get(&format!("/chatapps/{APP}"), &alice()).await.json()["title"], "support app");
+    invalid(
+        &api.call(
+            Method::PUT,
+            &format!("/admin/chatapps/{APP}"),
+            Some(&api.token(&root)),
+            Some(app),
+        )
+        .await,
+    );
+    invalid(
+        &api.post(
+            "/admin/tools",
+            &root,
+            json!({ "toolId": "t", "name": "bad name!" }),
+        )
+        .await,
+    );
+    invalid(
+        &api.call(
+            Method::PATCH,
+            &format!("/admin/feedback/{V4}"),
+            Some(&api.token(&root)),
+            Some(json!({ "status": 3 })),
+        )
+        .await,
+    );
+    assert_eq!(
+        api.get(&format!("/chatapps/{APP}"), &alice()).await.json()["title"],
+        "support app"
+    );
 }
 
 #[tokio::test]
 async fn deeply_nested_json_is_no_crash() {
-    let config = ApiConfig { dev_tokens: true, ..ApiConfig::default() };
+    let config = ApiConfig {
+        dev_tokens: true,
+        ..ApiConfig::default()
+    };
     let api = Api::with(fixtures::site(), config).await;
     let depth = 50_000;
     let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     // Where a value is parsed, nesting beyond the parser's limit is refused.
     let body = format!("{{\"userId\": \"dev\", \"customData\": {{\"a\": {nested}}}}}");
-    let reply = send_raw(&api, Method::POST, "/dev/token", None, Some("application/json"), body).await;
+    let reply = send_raw(
+        &api,
+        Method::POST,
+        "/dev/token",
+        None,
+        Some("application/json"),
+        body,
+    )
+    .await;
     invalid(&reply);
     invalid(&post_json_text(&api, &chat_path(), &format!("{{\"message\": {nested}}}")).await);
     nothing_stored(&api);
     // An ignored field may nest deeply: it is skipped, never a crash.
     api.fakes.runtime.push(Script::answer("ok"));
-    let reply = post_json_text(&api, &chat_path(), &format!("{{\"message\": \"hi\", \"x\": {nested}}}")).await;
-    assert!(reply.status == StatusCode::OK || reply.status == StatusCode::BAD_REQUEST, "{}", reply.text());
+    let reply = post_json_text(
+        &api,
+        &chat_path(),
+        &format!("{{\"message\": \"hi\", \"x\": {nested}}}"),
+    )
+    .await;
+    assert!(
+        reply.status == StatusCode::OK || reply.status == StatusCode::BAD_REQUEST,
+        "{}",
+        reply.text()
+    );
 }
 
 #[tokio::test]
 async fn a_missing_or_wrong_content_type_is_refused() {
     let api = Api::new().await;
     let good = json!({ "message": "hi" }).to_string();
-    invalid(&send_raw(&api, Method::POST, &chat_path(), Some(&alice()), None, good.clone()).await);
-    invalid(&send_raw(&api, Method::POST, &chat_path(), Some(&alice()), Some("text/plain"), good.clone()).await);
-    invalid(&send_raw(&api, Method::POST, &chat_path(), Some(&alice()), Some("application/x-www-form-urlencoded"), "message=hi").await);
+    invalid(
+        &send_raw(
+            &api,
+            Method::POST,
+            &chat_path(),
+            Some(&alice()),
+            None,
+            good.clone(),
+        )
+        .await,
+    );
+    invalid(
+        &send_raw(
+            &api,
+            Method::POST,
+            &chat_path(),
+            Some(&alice()),
+            Some("text/plain"),
+            good.clone(),
+        )
+        .await,
+    );
+    invalid(
+        &send_raw(
+            &api,
+            Method::POST,
+            &chat_path(),
+            Some(&alice()),
+            Some("application/x-www-form-urlencoded"),
+            "message=hi",
+        )
+        .await,
+    );
     let create = json!({ "chatAppId": APP }).to_string();
-    invalid(&send_raw(&api, Method::POST, "/sessions", Some(&alice()), None, create.clone()).await);
-    invalid(&send_raw(&api, Method::POST, "/sessions", Some(&alice()), Some("multipart/form-data; boundary=x"), create.clone()).await);
+    invalid(
+        &send_raw(
+            &api,
+            Method::POST,
+            "/sessions",
+            Some(&alice()),
+            None,
+            create.clone(),
+        )
+        .await,
+    );
+    invalid(
+        &send_raw(
+            &api,
+            Method::POST,
+            "/sessions",
+            Some(&alice()),
+            Some("multipart/form-data; boundary=x"),
+            create.clone(),
+        )
+        .await,
+    );
     nothing_stored(&api);
     // `application/json` with parameters, and `+json` types, are JSON.
-    let reply = send_raw(&api, Method::POST, "/sessions", Some(&alice()), Some("application/json; charset=utf-8"), create).await;
+    let reply = send_raw(
+        &api,
+        Method::POST,
+        "/sessions",
+        Some(&alice()),
+        Some("application/json; charset=utf-8"),
+        create,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
 }
 
 #[tokio::test]
 async fn oversize_bodies_are_413() {
-    let config = ApiConfig { body_limit_bytes: 1024, ..ApiConfig::default() };
+    let config = ApiConfig {
+        body_limit_bytes: 1024,
+        ..ApiConfig::default()
+    };
     let api = Api::with(fixtures::site(), config).await;
     let big = "a".repeat(2048);
-    refused(&api.post(&chat_path(), &alice(), json!({ "message": big })).await, 413, "payload_too_large");
-    refused(&api.post("/sessions", &alice(), json!({ "chatAppId": APP, "pad": big })).await, 413, "payload_too_large");
+    refused(
+        &api.post(&chat_path(), &alice(), json!({ "message": big }))
+            .await,
+        413,
+        "payload_too_large",
+    );
+    refused(
+        &api.post(
+            "/sessions",
+            &alice(),
+            json!({ "chatAppId": APP, "pad": big }),
+        )
+        .await,
+        413,
+        "payload_too_large",
+    );
     // Without a length up front (chunked), too.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        vec![Ok(b"{\"message\": \"".to_vec()), Ok(vec![b'a'; 2048]), Ok(b"\"}".to_vec())];
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+        Ok(b"{\"message\": \"".to_vec()),
+        Ok(vec![b'a'; 2048]),
+        Ok(b"\"}".to_vec()),
+    ];
     let body = Body::from_stream(futures::stream::iter(chunks));
-    refused(&send_raw(&api, Method::POST, &chat_path(), Some(&alice()), Some("application/json"), body).await, 413, "payload_too_large");
+    refused(
+        &send_raw(
+            &api,
+            Method::POST,
+            &chat_path(),
+            Some(&alice()),
+            Some("application/json"),
+            body,
+        )
+        .await,
+        413,
+        "payload_too_large",
+    );
     nothing_stored(&api);
 
     // Just under the limit is fine.
     api.fakes.runtime.push(Script::answer("ok"));
-    let reply = api.post(&chat_path(), &alice(), json!({ "message": "a".repeat(900) })).await;
+    let reply = api
+        .post(
+            &chat_path(),
+            &alice(),
+            json!({ "message": "a".repeat(900) }),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 }
 
@@ -224,12 +443,22 @@ async fn oversize_bodies_are_413() {
 async fn empty_and_whitespace_messages_are_refused() {
     let api = Api::new().await;
     for text in ["", " ", "   \n\t  ", "\r\n", "\u{3000}", "\u{a0}\u{2003}"] {
-        invalid(&api.post(&chat_path(), &alice(), json!({ "message": text })).await);
+        invalid(
+            &api.post(&chat_path(), &alice(), json!({ "message": text }))
+                .await,
+        );
     }
     nothing_stored(&api);
     let id = empty_session(&api).await;
     for text in ["", "  \n "] {
-        invalid(&api.post(&format!("/sessions/{id}/messages"), &alice(), json!({ "message": text })).await);
+        invalid(
+            &api.post(
+                &format!("/sessions/{id}/messages"),
+                &alice(),
+                json!({ "message": text }),
+            )
+            .await,
+        );
     }
     assert!(api.fakes.messages.is_empty());
     assert_eq!(api.fakes.runtime.calls(), 0, "the model was never asked");
@@ -238,8 +467,22 @@ async fn empty_and_whitespace_messages_are_refused() {
 #[tokio::test]
 async fn overlong_messages_are_refused() {
     let api = Api::new().await;
-    invalid(&api.post(&chat_path(), &alice(), json!({ "message": "a".repeat(40_000) })).await);
-    invalid(&api.post(&chat_path(), &alice(), json!({ "message": "é".repeat(32_001) })).await);
+    invalid(
+        &api.post(
+            &chat_path(),
+            &alice(),
+            json!({ "message": "a".repeat(40_000) }),
+        )
+        .await,
+    );
+    invalid(
+        &api.post(
+            &chat_path(),
+            &alice(),
+            json!({ "message": "é".repeat(32_001) }),
+        )
+        .await,
+    );
     nothing_stored(&api);
     // 32,000 characters (multi-byte ones, too) are the most allowed.
     let longest = "é".repeat(32_000);
@@ -249,26 +492,66 @@ async fn overlong_messages_are_refused() {
 #[tokio::test]
 async fn control_characters_are_refused() {
     let api = Api::new().await;
-    for text in ["hi\u{0}there", "\u{0}", "bell\u{7}", "esc\u{1b}[31m", "del\u{7f}", "c1\u{85}"] {
-        invalid(&api.post(&chat_path(), &alice(), json!({ "message": text })).await);
+    for text in [
+        "hi\u{0}there",
+        "\u{0}",
+        "bell\u{7}",
+        "esc\u{1b}[31m",
+        "del\u{7f}",
+        "c1\u{85}",
+    ] {
+        invalid(
+            &api.post(&chat_path(), &alice(), json!({ "message": text }))
+                .await,
+        );
     }
     // As a JSON escape, too.
     invalid(&post_json_text(&api, &chat_path(), r#"{"message": "nul\u0000byte"}"#).await);
     nothing_stored(&api);
     // Newlines and tabs are text.
-    assert_eq!(stored_message(&api, "line one\nline\ttwo\r\n").await, "line one\nline\ttwo\r\n");
+    assert_eq!(
+        stored_message(&api, "line one\nline\ttwo\r\n").await,
+        "line one\nline\ttwo\r\n"
+    );
 }
 
 #[tokio::test]
 async fn bad_client_message_ids_and_file_ids_are_refused() {
     let api = Api::new().await;
-    for id in ["", "has space", "a/b", "x".repeat(129).as_str(), "tab\there"] {
-        invalid(&api.post(&chat_path(), &alice(), json!({ "message": "hi", "clientMessageId": id })).await);
+    for id in [
+        "",
+        "has space",
+        "a/b",
+        "x".repeat(129).as_str(),
+        "tab\there",
+    ] {
+        invalid(
+            &api.post(
+                &chat_path(),
+                &alice(),
+                json!({ "message": "hi", "clientMessageId": id }),
+            )
+            .await,
+        );
     }
     let eleven: Vec<String> = (0..11).map(|i| format!("{V4}/f{i}.png")).collect();
-    invalid(&api.post(&chat_path(), &alice(), json!({ "message": "hi", "fileIds": eleven })).await);
+    invalid(
+        &api.post(
+            &chat_path(),
+            &alice(),
+            json!({ "message": "hi", "fileIds": eleven }),
+        )
+        .await,
+    );
     for file in ["nope", "not-a-uuid/a.png", &format!("{V4}/missing.png")] {
-        invalid(&api.post(&chat_path(), &alice(), json!({ "message": "hi", "fileIds": [file] })).await);
+        invalid(
+            &api.post(
+                &chat_path(),
+                &alice(),
+                json!({ "message": "hi", "fileIds": [file] }),
+            )
+            .await,
+        );
     }
     nothing_stored(&api);
 }
@@ -277,11 +560,53 @@ async fn bad_client_message_ids_and_file_ids_are_refused() {
 async fn control_characters_in_titles_comments_and_notes_are_refused() {
     let api = Api::new().await;
     let id = empty_session(&api).await;
-    invalid(&api.post(&format!("/sessions/{id}/title"), &alice(), json!({ "title": "bad\u{0}title" })).await);
-    invalid(&api.post(&format!("/sessions/{id}/title"), &alice(), json!({ "title": "bell\u{7}" })).await);
+    invalid(
+        &api.post(
+            &format!("/sessions/{id}/title"),
+            &alice(),
+            json!({ "title": "bad\u{0}title" }),
+        )
+        .await,
+    );
+    invalid(
+        &api.post(
+            &format!("/sessions/{id}/title"),
+            &alice(),
+            json!({ "title": "bell\u{7}" }),
+        )
+        .await,
+    );
     assert_eq!(api.fakes.sessions.all()[0].title, None);
-    invalid(&api.post(&format!("/sessions/{id}/feedback"), &alice(), json!({ "kind": "other", "comment": "x\u{0}y" })).await);
+    invalid(
+        &api.post(
+            &format!("/sessions/{id}/feedback"),
+            &alice(),
+            json!({ "kind": "other", "comment": "x\u{0}y" }),
+        )
+        .await,
+    );
     assert!(api.fakes.feedback.is_empty());
+    // Line breaks and tabs are text.
+    let ok = api
+        .post(
+            &format!("/sessions/{id}/feedback"),
+            &alice(),
+            json!({ "kind": "other", "comment": "a\n\tb" }),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
+    let fid = ok.json()["feedbackId"].as_str().unwrap().to_string();
+    let note = json!({ "internalComment": "clear\u{1b}[2J" });
+    invalid(
+        &api.call(
+            Method::PATCH,
+            &format!("/admin/feedback/{fid}"),
+            Some(&api.token(&admin())),
+            Some(note),
+        )
+        .await,
+    );
+    assert_eq!(api.fakes.feedback.all()[0].internal_comment, None);
 }
 
 // -------------------------------------------------------------- path ids
@@ -290,7 +615,17 @@ async fn control_characters_in_titles_comments_and_notes_are_refused() {
 async fn invalid_session_ids_are_refused() {
     let api = Api::new().await;
     let token = api.token(&alice());
-    let bad_ids = ["not-a-uuid", V4, "00000000-0000-0000-0000-000000000000", "%20", "..", "%2E%2E", "0190f2c4", "%F0%9F%91%8B", "%FF"];
+    let bad_ids = [
+        "not-a-uuid",
+        V4,
+        "00000000-0000-0000-0000-000000000000",
+        "%20",
+        "..",
+        "%2E%2E",
+        "0190f2c4",
+        "%F0%9F%91%8B",
+        "%FF",
+    ];
     for bad in bad_ids {
         for (method, path) in [
             (Method::GET, format!("/sessions/{bad}")),
@@ -309,8 +644,15 @@ async fn invalid_session_ids_are_refused() {
             (Method::GET, format!("/insights/{bad}")),
         ] {
             let body = json!({ "message": "hi", "title": "t", "kind": "other", "name": "a.png", "contentType": "image/png", "size": 1 });
-            let reply = api.call(method.clone(), &path, Some(&token), Some(body)).await;
-            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{method} {path}: {}", reply.text());
+            let reply = api
+                .call(method.clone(), &path, Some(&token), Some(body))
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{method} {path}: {}",
+                reply.text()
+            );
             assert_eq!(reply.code(), "invalid_request", "{method} {path}");
         }
     }
@@ -330,23 +672,76 @@ async fn invalid_other_ids_are_refused() {
     ] {
         invalid(&api.get(&path, &alice()).await);
     }
-    for app in ["my%20app", "..", "%2E%2E", "a.b", "%F0%9F%91%8B", "a%2Fb", "%00", &"a".repeat(129)] {
+    for app in [
+        "my%20app",
+        "..",
+        "%2E%2E",
+        "a.b",
+        "%F0%9F%91%8B",
+        "a%2Fb",
+        "%00",
+        &"a".repeat(129),
+    ] {
         invalid(&api.get(&format!("/chatapps/{app}"), &alice()).await);
-        invalid(&api.post(&format!("/chat/{app}/messages"), &alice(), json!({ "message": "hi" })).await);
+        invalid(
+            &api.post(
+                &format!("/chat/{app}/messages"),
+                &alice(),
+                json!({ "message": "hi" }),
+            )
+            .await,
+        );
         invalid(&api.get(&format!("/admin/chatapps/{app}"), &root).await);
-        invalid(&api.post(&format!("/admin/chatapps/{app}/override"), &root, json!({})).await);
-        invalid(&api.call(Method::DELETE, &format!("/admin/chatapps/{app}/override"), Some(&api.token(&root)), None).await);
+        invalid(
+            &api.post(&format!("/admin/chatapps/{app}/override"), &root, json!({}))
+                .await,
+        );
+        invalid(
+            &api.call(
+                Method::DELETE,
+                &format!("/admin/chatapps/{app}/override"),
+                Some(&api.token(&root)),
+                None,
+            )
+            .await,
+        );
         invalid(&api.get(&format!("/admin/agents/{app}"), &root).await);
         invalid(&api.get(&format!("/admin/tools/{app}"), &root).await);
     }
     for body_id in ["my app", "..", "", "a/b"] {
-        invalid(&api.post("/sessions", &alice(), json!({ "chatAppId": body_id })).await);
+        invalid(
+            &api.post("/sessions", &alice(), json!({ "chatAppId": body_id }))
+                .await,
+        );
     }
     invalid(&api.get("/sessions?chatAppId=my%20app", &alice()).await);
-    invalid(&api.post(&format!("/sessions/{id}/feedback"), &alice(), json!({ "kind": "other", "messageId": "nope" })).await);
-    invalid(&api.call(Method::PATCH, "/admin/feedback/not-a-uuid", Some(&api.token(&root)), Some(json!({}))).await);
+    invalid(
+        &api.post(
+            &format!("/sessions/{id}/feedback"),
+            &alice(),
+            json!({ "kind": "other", "messageId": "nope" }),
+        )
+        .await,
+    );
+    invalid(
+        &api.call(
+            Method::PATCH,
+            "/admin/feedback/not-a-uuid",
+            Some(&api.token(&root)),
+            Some(json!({})),
+        )
+        .await,
+    );
     for user in ["has%20space", "a%23b", "%09"] {
-        invalid(&api.call(Method::DELETE, &format!("/admin/users/{user}/data"), Some(&api.token(&root)), None).await);
+        invalid(
+            &api.call(
+                Method::DELETE,
+                &format!("/admin/users/{user}/data"),
+                Some(&api.token(&root)),
+                None,
+            )
+            .await,
+        );
     }
     assert_eq!(api.fakes.sessions.len(), 1, "only the session made above");
     assert!(api.fakes.messages.is_empty() && api.fakes.feedback.is_empty());
@@ -363,17 +758,36 @@ async fn invalid_query_values_are_refused() {
         let reply = api.get(&format!("/sessions?limit={limit}"), &alice()).await;
         if limit.is_empty() {
             // An empty value is no value to some parsers; it must not be a 5xx.
-            assert!(reply.status.is_success() || reply.status == StatusCode::BAD_REQUEST, "{}", reply.text());
+            assert!(
+                reply.status.is_success() || reply.status == StatusCode::BAD_REQUEST,
+                "{}",
+                reply.text()
+            );
             continue;
         }
         invalid(&reply);
-        invalid(&api.get(&format!("/sessions/{id}/messages?limit={limit}"), &alice()).await);
-        invalid(&api.get(&format!("/search?q=x&limit={limit}"), &alice()).await);
+        invalid(
+            &api.get(&format!("/sessions/{id}/messages?limit={limit}"), &alice())
+                .await,
+        );
+        invalid(
+            &api.get(&format!("/search?q=x&limit={limit}"), &alice())
+                .await,
+        );
         invalid(&api.get(&format!("/memory?limit={limit}"), &alice()).await);
-        invalid(&api.get(&format!("/admin/chatapps?limit={limit}"), &root).await);
+        invalid(
+            &api.get(&format!("/admin/chatapps?limit={limit}"), &root)
+                .await,
+        );
     }
-    assert_eq!(api.get("/sessions?limit=100", &alice()).await.status, StatusCode::OK);
-    assert_eq!(api.get("/sessions?limit=1", &alice()).await.status, StatusCode::OK);
+    assert_eq!(
+        api.get("/sessions?limit=100", &alice()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.get("/sessions?limit=1", &alice()).await.status,
+        StatusCode::OK
+    );
 
     for query in [
         "sort=sideways",
@@ -391,10 +805,19 @@ async fn invalid_query_values_are_refused() {
     ] {
         invalid(&api.get(&format!("/search?q=x&{query}"), &alice()).await);
     }
-    invalid(&api.get(&format!("/search?q={}", "a".repeat(501)), &alice()).await);
-    invalid(&api.get(&format!("/sessions?cursor={}", "c".repeat(3000)), &alice()).await);
+    invalid(
+        &api.get(&format!("/search?q={}", "a".repeat(501)), &alice())
+            .await,
+    );
+    invalid(
+        &api.get(&format!("/sessions?cursor={}", "c".repeat(3000)), &alice())
+            .await,
+    );
     invalid(&api.get("/sessions?cursor=garbage", &alice()).await);
-    invalid(&api.get(&format!("/sessions/{id}/messages?cursor=garbage"), &alice()).await);
+    invalid(
+        &api.get(&format!("/sessions/{id}/messages?cursor=garbage"), &alice())
+            .await,
+    );
 
     for query in [
         "from=yesterday&to=2026-01-31",
@@ -408,8 +831,20 @@ async fn invalid_query_values_are_refused() {
     }
     invalid(&api.get("/insights?status=bogus", &root).await);
     invalid(&api.get("/insights?limit=0", &root).await);
-    invalid(&api.get(&format!("/sessions/{id}/messages/{V4}/events?after=abc"), &alice()).await);
-    invalid(&api.get(&format!("/sessions/{id}/messages/{V4}/events?after=-1"), &alice()).await);
+    invalid(
+        &api.get(
+            &format!("/sessions/{id}/messages/{V4}/events?after=abc"),
+            &alice(),
+        )
+        .await,
+    );
+    invalid(
+        &api.get(
+            &format!("/sessions/{id}/messages/{V4}/events?after=-1"),
+            &alice(),
+        )
+        .await,
+    );
 }
 
 // ---------------------------------------------------------------- unicode
@@ -439,27 +874,58 @@ async fn valid_unicode_is_stored_exactly() {
         .iter()
         .map(|s| s["sessionId"].as_str().unwrap().to_string())
         .find(|id| {
-            api.fakes.messages.of_session(&SessionId::parse(id).unwrap()).iter().any(|m| m.content == "e\u{301} vs \u{e9}")
+            api.fakes
+                .messages
+                .of_session(&SessionId::parse(id).unwrap())
+                .iter()
+                .any(|m| m.content == "e\u{301} vs \u{e9}")
         })
         .unwrap();
-    let page = api.get(&format!("/sessions/{combining}/messages"), &alice()).await;
-    assert_eq!(page.json()["items"][0]["content"], "e\u{301} vs \u{e9}", "not normalized");
+    let page = api
+        .get(&format!("/sessions/{combining}/messages"), &alice())
+        .await;
+    assert_eq!(
+        page.json()["items"][0]["content"],
+        "e\u{301} vs \u{e9}",
+        "not normalized"
+    );
 
     // A surrogate pair written as escapes is one character.
     api.fakes.runtime.push(Script::answer("ok"));
     let reply = post_json_text(&api, &chat_path(), r#"{"message": "wave \ud83d\udc4b"}"#).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let session = reply.headers["x-chatbot-session-id"].to_str().unwrap();
-    let user = api.fakes.messages.of_session(&SessionId::parse(session).unwrap()).into_iter().find(|m| m.role == Role::User).unwrap();
+    let user = api
+        .fakes
+        .messages
+        .of_session(&SessionId::parse(session).unwrap())
+        .into_iter()
+        .find(|m| m.role == Role::User)
+        .unwrap();
     assert_eq!(user.content, "wave 👋");
 
     // Titles and comments, too.
     let title = "📌 Über «quoted» עברית";
-    let set = api.post(&format!("/sessions/{session}/title"), &alice(), json!({ "title": title })).await;
+    let set = api
+        .post(
+            &format!("/sessions/{session}/title"),
+            &alice(),
+            json!({ "title": title }),
+        )
+        .await;
     assert_eq!(set.json()["title"], title);
-    let fb = api.post(&format!("/sessions/{session}/feedback"), &alice(), json!({ "kind": "other", "comment": "très bien 👍🏿" })).await;
+    let fb = api
+        .post(
+            &format!("/sessions/{session}/feedback"),
+            &alice(),
+            json!({ "kind": "other", "comment": "très bien 👍🏿" }),
+        )
+        .await;
     assert_eq!(fb.status, StatusCode::CREATED);
-    assert_eq!(api.fakes.feedback.all()[0].comment.as_deref(), Some("très bien 👍🏿"));
+    assert_eq!(
+        api.fakes.feedback.all()[0].comment.as_deref(),
+        Some("très bien 👍🏿")
+    );
 }
 
 #[tokio::test]
@@ -477,7 +943,17 @@ async fn lone_surrogates_are_refused() {
     invalid(&post_json_text(&api, "/sessions", r#"{"chatAppId": "\ud800"}"#).await);
     // A surrogate encoded as UTF-8 bytes (CESU-8) is not UTF-8 at all.
     let bytes: Vec<u8> = [b"{\"message\": \"".as_slice(), &[0xed, 0xa0, 0x80], b"\"}"].concat();
-    invalid(&send_raw(&api, Method::POST, &chat_path(), Some(&alice()), Some("application/json"), bytes).await);
+    invalid(
+        &send_raw(
+            &api,
+            Method::POST,
+            &chat_path(),
+            Some(&alice()),
+            Some("application/json"),
+            bytes,
+        )
+        .await,
+    );
     invalid(&api.get("/chatapps/%ED%A0%80", &alice()).await);
     nothing_stored(&api);
 }
@@ -485,23 +961,44 @@ async fn lone_surrogates_are_refused() {
 // --------------------------------------------------------------- property
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// Percent-encodes every byte but unreserved ASCII.
 fn encode_segment(raw: &str) -> String {
     raw.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
 /// Any 4xx is a problem document; a 5xx never happens.
 fn no_server_error(reply: &Reply, what: &str) -> Result<(), TestCaseError> {
-    prop_assert!(reply.status.as_u16() < 500, "{what}: {} {}", reply.status, reply.text());
+    prop_assert!(
+        reply.status.as_u16() < 500,
+        "{what}: {} {}",
+        reply.status,
+        reply.text()
+    );
     if reply.status.is_client_error() {
         let code = reply.code();
         prop_assert!(
-            ["invalid_request", "not_found", "forbidden", "payload_too_large", "conflict"].contains(&code.as_str()),
+            [
+                "invalid_request",
+                "not_found",
+                "forbidden",
+                "payload_too_large",
+                "conflict"
+            ]
+            .contains(&code.as_str()),
             "{what}: {code}"
         );
     }

@@ -374,7 +374,10 @@ async fn every_protected_route_answers_401_without_a_token() {
             reply.text()
         );
         assert_eq!(reply.code(), "unauthenticated", "{method} {path}");
-        assert_eq!(reply.headers["www-authenticate"], "Bearer", "{method} {path}");
+        assert_eq!(
+            reply.headers["www-authenticate"], "Bearer",
+            "{method} {path}"
+        );
         // A token that is not a JWT is no better.
         let reply = api
             .call(method.clone(), &path, Some("not-a-jwt"), None)

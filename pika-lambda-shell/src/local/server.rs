@@ -201,7 +201,12 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
 pub async fn serve(platform: LocalPlatform) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&platform.bind)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e} (set [server] bind or PIKA_BIND)", platform.bind))?;
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}: {e} (set [server] bind or PIKA_BIND)",
+                platform.bind
+            )
+        })?;
     serve_on(listener, platform, shutdown_signal()).await
 }
 
