@@ -404,6 +404,18 @@ pub fn resolve_features(
     }
 }
 
+impl ResolvedFeatures {
+    /// The entity a new session of `user` records: the value at the entity
+    /// attribute path when the feature is on and the user has one, else
+    /// `chat-app-global`.
+    pub fn entity_of(&self, user: &User) -> crate::ids::EntityId {
+        self.entity_attribute_path
+            .as_deref()
+            .and_then(|path| user.entity_at(path))
+            .unwrap_or_else(crate::ids::EntityId::global)
+    }
+}
+
 /// The app's features with the override's features laid over them: an
 /// override's feature replaces the app's feature whole (no field merge).
 pub fn effective_app_features(app: &ChatApp, ovr: Option<&ChatAppOverride>) -> FeatureSet {

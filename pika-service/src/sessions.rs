@@ -10,7 +10,7 @@ use crate::ports::{Ports, ServiceSettings};
 use crate::retry::retry_transient;
 use pika_domain::access::{decide_access, AccessDecision};
 use pika_domain::features::resolve_features;
-use pika_domain::ids::{ChatAppId, EntityId, SessionId, ShareId};
+use pika_domain::ids::{ChatAppId, SessionId, ShareId};
 use pika_domain::message::{Message, Role};
 use pika_domain::session::{may_read_shared, session_access, Session, SessionAccess, ShareInfo};
 use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
@@ -51,7 +51,8 @@ pub(crate) async fn owned(
     match session_access(caller, &session) {
         SessionAccess::Owner => Ok(session),
         SessionAccess::Viewer => Err(ServiceError::Forbidden(
-            "only the session's owner may change it".to_string(),
+            "admins may view this session, but only its owner may post into it or change it"
+                .to_string(),
         )),
         SessionAccess::None => Err(ServiceError::not_found("session")),
     }
@@ -127,17 +128,12 @@ impl SessionService {
         if let AccessDecision::Deny(reason) =
             decide_access(caller, &config.app, config.ovr.as_ref(), site)
         {
-            return Err(ServiceError::Forbidden(format!(
-                "you may not use this chat app: {}",
-                reason.describe()
-            )));
+            // Reported like an unknown app, so which app ids exist does not leak.
+            tracing::info!(user = %caller.user_id, chat_app = %chat_app, ?reason, "session refused: access denied");
+            return Err(ServiceError::not_found(format!("chat app {chat_app}")));
         }
         let features = resolve_features(caller, &config.app, config.ovr.as_ref(), site);
-        let entity = features
-            .entity_attribute_path
-            .as_deref()
-            .and_then(|p| caller.entity_at(p))
-            .unwrap_or_else(EntityId::global);
+        let entity = features.entity_of(caller);
         let session = Session::new(
             self.ports.ids.session_id(),
             caller.user_id.clone(),

@@ -291,8 +291,7 @@ async fn disabling_an_app_takes_effect_on_the_very_next_turn() {
         .await
         .err()
         .unwrap();
-    assert_eq!(err.code(), "forbidden");
-    assert!(err.public_message().contains("disabled"), "{err}");
+    assert_eq!(err.code(), "not_found", "a disabled app looks like no app");
     assert_eq!(p.fakes.sessions.len(), 1, "no session for the refused turn");
 }
 
@@ -316,7 +315,7 @@ async fn an_override_with_an_exclusive_user_list_applies_at_once_and_goes_away()
     let (_, read) = p.admin().get_chat_app(&admin(), &id).await.unwrap();
     assert_eq!(read, Some(ovr));
 
-    assert_eq!(try_turn(&p, &bob).await, Err("forbidden"));
+    assert_eq!(try_turn(&p, &bob).await, Err("not_found"));
     assert_eq!(try_turn(&p, &alice).await, Ok(()));
 
     p.admin().delete_override(&admin(), &id).await.unwrap();

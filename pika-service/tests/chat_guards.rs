@@ -41,8 +41,9 @@ async fn access_denied_refuses_before_anything_is_stored() {
         .err()
         .unwrap();
 
-    assert_eq!(err.code(), "forbidden");
-    assert!(err.public_message().contains("user's type is not allowed"));
+    // Reported exactly like an unknown chat app: existence does not leak.
+    assert_eq!(err.code(), "not_found");
+    assert_eq!(err.public_message(), format!("chat app {APP} not found"));
     assert_eq!(p.fakes.runtime.calls(), 0);
     nothing_stored(&p);
 }

@@ -492,8 +492,7 @@ async fn create_checks_access_and_records_the_callers_entity() {
         .await
         .err()
         .unwrap();
-    assert_eq!(err.code(), "forbidden");
-    assert!(err.public_message().contains("user's type is not allowed"));
+    assert_eq!(err.code(), "not_found", "reported like an unknown app");
     assert!(p.fakes.sessions.is_empty());
 
     // An unknown chat app is not found.

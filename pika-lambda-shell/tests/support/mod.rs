@@ -101,21 +101,7 @@ impl Api {
         agent: pika_domain::agent::Agent,
         tools: Vec<pika_domain::tool::Tool>,
     ) {
-        use pika_ports::{AgentStore, ChatAppStore, ToolStore};
-        for t in &tools {
-            self.fakes.tools.create(t).await.unwrap();
-        }
-        if self
-            .fakes
-            .agents
-            .get(&agent.agent_id)
-            .await
-            .unwrap()
-            .is_none()
-        {
-            self.fakes.agents.create(&agent).await.unwrap();
-        }
-        self.fakes.chat_apps.create(&app).await.unwrap();
+        self.fakes.seed_app(&app, &agent, &tools).await.unwrap();
     }
 
     /// A valid token for `user`.

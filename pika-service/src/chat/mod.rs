@@ -21,7 +21,6 @@ use crate::error::ServiceError;
 use crate::ports::{Ports, ServiceSettings};
 use futures::stream::{self, BoxStream, StreamExt};
 use pika_domain::ids::{ChatAppId, ClientMessageId, MessageId, SessionId};
-use pika_domain::session::{session_access, SessionAccess};
 use pika_domain::stream::SequencedEvent;
 use pika_domain::user::User;
 use registry::RunningTurns;
@@ -132,20 +131,8 @@ impl ChatService {
     /// `NotFound` for a session the caller may not read; `Forbidden` for a
     /// viewer who is not the owner.
     pub async fn stop(&self, caller: &User, session: &SessionId) -> Result<bool, ServiceError> {
-        let s = self
-            .inner
-            .ports
-            .sessions
-            .get(session)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("session"))?;
-        match session_access(caller, &s) {
-            SessionAccess::Owner => Ok(self.inner.running.stop(session)),
-            SessionAccess::Viewer => Err(ServiceError::Forbidden(
-                "only the session's owner may stop its turn".to_string(),
-            )),
-            SessionAccess::None => Err(ServiceError::not_found("session")),
-        }
+        crate::sessions::owned(&self.inner.ports, caller, session).await?;
+        Ok(self.inner.running.stop(session))
     }
 
     /// The events of an answer after `after` (all when `None`): live while
@@ -160,16 +147,7 @@ impl ChatService {
         message: &MessageId,
         after: Option<u64>,
     ) -> Result<BoxStream<'static, SequencedEvent>, ServiceError> {
-        let s = self
-            .inner
-            .ports
-            .sessions
-            .get(session)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("session"))?;
-        if session_access(caller, &s) == SessionAccess::None {
-            return Err(ServiceError::not_found("session"));
-        }
+        crate::sessions::readable(&self.inner.ports, caller, session).await?;
         let from = after.map_or(0, |a| a.saturating_add(1));
         if let Some(turn) = self.inner.running.get(session) {
             if &turn.assistant_message_id == message {

@@ -9,12 +9,12 @@ use crate::error::ServiceError;
 use crate::retry::retry_transient;
 use futures::stream::{self, StreamExt};
 use pika_domain::access::decide_access;
-use pika_domain::features::{resolve_features, ResolvedFeatures};
+use pika_domain::features::resolve_features;
 use pika_domain::files::upload_key;
 use pika_domain::ids::{ClientMessageId, EntityId, FileId, SessionId};
 use pika_domain::message::{validate_user_text, FileRef, Message};
 use pika_domain::quota::{check_quota, window_start, QuotaLimits, QuotaScope};
-use pika_domain::session::{session_access, Session, SessionAccess};
+use pika_domain::session::Session;
 use pika_domain::stream::TurnEvent;
 use pika_domain::user::User;
 use pika_ports::{ClaimOutcome, IdGeneratorExt, TurnClaim};
@@ -30,7 +30,7 @@ pub(super) async fn send(
 
     // Where the message goes, and whether the caller may post there.
     let existing = match &message.target {
-        TurnTarget::Session(id) => Some(load_own_session(inner, caller, id).await?),
+        TurnTarget::Session(id) => Some(crate::sessions::owned(ports, caller, id).await?),
         TurnTarget::NewSession(_) => None,
     };
     let app_id = match (&message.target, &existing) {
@@ -48,10 +48,16 @@ pub(super) async fn send(
         decide_access(caller, &config.app, config.ovr.as_ref(), site)
     {
         tracing::info!(user = %caller.user_id, chat_app = %app_id, ?reason, "turn refused: access denied");
-        return Err(ServiceError::Forbidden(format!(
-            "you may not use this chat app: {}",
-            reason.describe()
-        )));
+        // In their own session the caller knows the app: say why. For a new
+        // session, an app they may not use is reported like an unknown one,
+        // so which app ids exist does not leak.
+        return Err(match existing {
+            Some(_) => ServiceError::Forbidden(format!(
+                "you may not use this chat app: {}",
+                reason.describe()
+            )),
+            None => ServiceError::not_found(format!("chat app {app_id}")),
+        });
     }
     let features = resolve_features(caller, &config.app, config.ovr.as_ref(), site);
 
@@ -79,7 +85,7 @@ pub(super) async fn send(
         })?;
     let tools = inner.config.tools(&agent.tool_ids).await?;
 
-    let entity = entity_of(caller, &features);
+    let entity = features.entity_of(caller);
     check_quotas(inner, caller, &config, &entity).await?;
 
     let session_id = existing
@@ -158,37 +164,6 @@ pub(super) async fn send(
         replayed: false,
         events,
     })
-}
-
-/// The session, if the caller owns it: viewers may not post (403), others
-/// do not see it (404).
-async fn load_own_session(
-    inner: &ChatInner,
-    caller: &User,
-    id: &SessionId,
-) -> Result<Session, ServiceError> {
-    let session = inner
-        .ports
-        .sessions
-        .get(id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("session"))?;
-    match session_access(caller, &session) {
-        SessionAccess::Owner => Ok(session),
-        SessionAccess::Viewer => Err(ServiceError::Forbidden(
-            "content admins may view this session but not post into it".to_string(),
-        )),
-        SessionAccess::None => Err(ServiceError::not_found("session")),
-    }
-}
-
-/// The entity a new session records: the caller's, or `chat-app-global`.
-fn entity_of(caller: &User, features: &ResolvedFeatures) -> EntityId {
-    features
-        .entity_attribute_path
-        .as_deref()
-        .and_then(|path| caller.entity_at(path))
-        .unwrap_or_else(EntityId::global)
 }
 
 async fn check_quotas(

@@ -16,7 +16,10 @@ use super::sessions::InMemorySessionStore;
 use super::tools::FakeToolInvoker;
 use super::usage::InMemoryUsageLedger;
 use super::users::InMemoryUserStore;
-use pika_ports::Ports;
+use pika_domain::agent::Agent;
+use pika_domain::chat_app::ChatApp;
+use pika_domain::tool::Tool;
+use pika_ports::{AgentStore, ChatAppStore, PortResult, Ports, ToolStore};
 use std::sync::Arc;
 
 /// One fake of every port.
@@ -47,6 +50,20 @@ impl FakePorts {
     /// Fresh, empty fakes; the clock shows [`crate::fixtures::t0`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Stores `tools`, `agent` (unless an agent with its id exists) and `app`.
+    ///
+    /// # Errors
+    /// The stores' errors (e.g. `Conflict` for an app that exists).
+    pub async fn seed_app(&self, app: &ChatApp, agent: &Agent, tools: &[Tool]) -> PortResult<()> {
+        for tool in tools {
+            self.tools.create(tool).await?;
+        }
+        if self.agents.get(&agent.agent_id).await?.is_none() {
+            self.agents.create(agent).await?;
+        }
+        self.chat_apps.create(app).await
     }
 
     /// The fakes as the port bundle services take (sharing the same fakes).
