@@ -248,7 +248,10 @@ async fn two_hundred_concurrent_turns_are_answered_and_each_stored_once() {
 
         // The model answered each turn once, and wrote each title once.
         let received = model.received();
-        let streamed = received.iter().filter(|b| b["stream"] == json!(true)).count();
+        let streamed = received
+            .iter()
+            .filter(|b| b["stream"] == json!(true))
+            .count();
         assert_eq!(streamed, 200);
         assert_eq!(received.len(), 400);
 
@@ -293,7 +296,10 @@ async fn a_client_message_id_sent_twice_at_once_starts_one_turn() {
         let mut pairs: BTreeMap<(usize, String), Vec<Seen>> = BTreeMap::new();
         for task in join_all(tasks).await {
             let t = task.unwrap();
-            pairs.entry((t.user, t.question.clone())).or_default().push(t);
+            pairs
+                .entry((t.user, t.question.clone()))
+                .or_default()
+                .push(t);
         }
         assert_eq!(pairs.len(), RETRY_USERS * IDS_PER_USER);
 
@@ -319,7 +325,10 @@ async fn a_client_message_id_sent_twice_at_once_starts_one_turn() {
                     other => panic!("u{u} {question:?}: unexpected {other}: {}", c.body),
                 }
             }
-            assert!(!answered.is_empty(), "u{u} {question:?}: both copies refused");
+            assert!(
+                !answered.is_empty(),
+                "u{u} {question:?}: both copies refused"
+            );
             if answered.len() == 2 {
                 // The second is a replay of the same turn.
                 replays += 1;
@@ -333,7 +342,11 @@ async fn a_client_message_id_sent_twice_at_once_starts_one_turn() {
         let mut all_messages = HashSet::new();
         for (u, token) in tokens.iter().enumerate() {
             let listed = sessions_of(&http, &server, token).await;
-            assert_eq!(listed.len(), IDS_PER_USER, "sessions of user {u}: {listed:?}");
+            assert_eq!(
+                listed.len(),
+                IDS_PER_USER,
+                "sessions of user {u}: {listed:?}"
+            );
             for i in 0..IDS_PER_USER {
                 let question = format!("Retried question u{u} i{i}");
                 let session = &session_of[&(u, question.clone())];
@@ -341,7 +354,10 @@ async fn a_client_message_id_sent_twice_at_once_starts_one_turn() {
                 let messages = messages_of(&http, &server, token, session).await;
                 assert_eq!(messages.len(), 2, "{messages:?}");
                 assert_eq!(messages[0]["content"], json!(question));
-                assert_eq!(messages[0]["clientMessageId"], json!(format!("cmid-{u}-{i}")));
+                assert_eq!(
+                    messages[0]["clientMessageId"],
+                    json!(format!("cmid-{u}-{i}"))
+                );
                 assert_eq!(messages[1]["content"], json!(answer_for(&question)));
                 for m in &messages {
                     assert!(all_messages.insert(m["messageId"].as_str().unwrap().to_string()));
@@ -367,9 +383,15 @@ async fn a_client_message_id_sent_twice_at_once_starts_one_turn() {
         assert_eq!(later.session().as_ref(), Some(first));
         assert_eq!(later.session_header.as_ref(), Some(first));
         let messages = messages_of(&http, &server, &tokens[0], first).await;
-        assert_eq!(later.done().unwrap()["assistantMessageId"], messages[1]["messageId"]);
+        assert_eq!(
+            later.done().unwrap()["assistantMessageId"],
+            messages[1]["messageId"]
+        );
         assert_eq!(model.streamed_requests().len(), streamed);
-        assert_eq!(sessions_of(&http, &server, &tokens[0]).await.len(), IDS_PER_USER);
+        assert_eq!(
+            sessions_of(&http, &server, &tokens[0]).await.len(),
+            IDS_PER_USER
+        );
 
         server.stop().await;
 

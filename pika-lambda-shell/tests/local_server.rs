@@ -115,7 +115,13 @@ async fn a_newcomer_gets_a_token_chats_and_the_demo_tool_really_runs() {
         assert_eq!(items[0]["title"], TITLE);
 
         // Both messages are stored, with the ids the stream announced.
-        let messages = get(&http, &server, &token, &format!("/sessions/{session}/messages")).await;
+        let messages = get(
+            &http,
+            &server,
+            &token,
+            &format!("/sessions/{session}/messages"),
+        )
+        .await;
         assert_eq!(messages.status, 200);
         let messages = messages.json();
         let items = messages["items"].as_array().unwrap();
@@ -178,9 +184,17 @@ async fn a_newcomer_gets_a_token_chats_and_the_demo_tool_really_runs() {
             .expect("a tool message in the follow-up call");
         assert_eq!(tool_message["tool_call_id"], "call_tokyo_1");
         assert!(tool_message["content"].as_str().unwrap().contains(iso));
-        assert!(second_call["tools"].as_array().is_some_and(|t| !t.is_empty()));
+        assert!(second_call["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()));
 
-        let messages = get(&http, &server, &token, &format!("/sessions/{session}/messages")).await;
+        let messages = get(
+            &http,
+            &server,
+            &token,
+            &format!("/sessions/{session}/messages"),
+        )
+        .await;
         let messages = messages.json();
         let items = messages["items"].as_array().unwrap();
         assert_eq!(items.len(), 4, "messages: {messages}");
@@ -362,7 +376,13 @@ async fn without_a_model_turns_are_refused_naming_the_setting_and_nothing_is_sto
         let apps = get(&http, &server, &token, "/chatapps").await;
         assert_eq!(apps.status, 200);
 
-        let reply = chat_new(&http, &server, &token, &json!({ "message": "Anyone there?" })).await;
+        let reply = chat_new(
+            &http,
+            &server,
+            &token,
+            &json!({ "message": "Anyone there?" }),
+        )
+        .await;
         assert_eq!(reply.status, 503, "{}", reply.body);
         assert!(reply.content_type.starts_with("application/problem+json"));
         let problem = reply.json();
@@ -427,7 +447,10 @@ async fn cors_answers_preflights_from_configured_origins_only() {
             http.request(reqwest::Method::OPTIONS, server.url("/chat/demo/messages"))
                 .header("origin", origin)
                 .header("access-control-request-method", "POST")
-                .header("access-control-request-headers", "authorization,content-type")
+                .header(
+                    "access-control-request-headers",
+                    "authorization,content-type",
+                )
                 .send()
         };
 
@@ -451,11 +474,17 @@ async fn cors_answers_preflights_from_configured_origins_only() {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_ascii_lowercase();
-        assert!(allowed_headers.contains("authorization"), "{allowed_headers}");
+        assert!(
+            allowed_headers.contains("authorization"),
+            "{allowed_headers}"
+        );
 
         let refused = preflight("http://elsewhere.test").await.unwrap();
         assert!(
-            refused.headers().get("access-control-allow-origin").is_none(),
+            refused
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
             "headers: {:?}",
             refused.headers()
         );
@@ -559,9 +588,18 @@ async fn shutdown_stops_a_running_turn_and_stores_its_partial_answer() {
         let db = SqliteDb::open(dir.path().join("pika.db")).unwrap();
         let stores = SqliteStores::new(db);
         let id = SessionId::parse(&session).unwrap();
-        let stored = stores.sessions.get(&id).await.unwrap().expect("the session");
+        let stored = stores
+            .sessions
+            .get(&id)
+            .await
+            .unwrap()
+            .expect("the session");
         assert_eq!(stored.user_id.to_string(), "grace");
-        let messages = stores.messages.list(&id, PageRequest::first(10)).await.unwrap();
+        let messages = stores
+            .messages
+            .list(&id, PageRequest::first(10))
+            .await
+            .unwrap();
         assert_eq!(messages.items.len(), 2, "{:?}", messages.items);
         let (user, answer) = (&messages.items[0], &messages.items[1]);
         assert_eq!(user.role, pika_domain::message::Role::User);
@@ -606,7 +644,13 @@ async fn a_restarted_server_finds_earlier_sessions_and_searches_them() {
         assert_eq!(items[0]["sessionId"], json!(session));
         assert_eq!(items[0]["title"], TITLE);
 
-        let messages = get(&http, &second, &token, &format!("/sessions/{session}/messages")).await;
+        let messages = get(
+            &http,
+            &second,
+            &token,
+            &format!("/sessions/{session}/messages"),
+        )
+        .await;
         let messages = messages.json();
         let items = messages["items"].as_array().unwrap();
         assert_eq!(items.len(), 2, "{messages}");

@@ -191,9 +191,11 @@ async fn completions(State(shared): State<Arc<ModelShared>>, body: Bytes) -> Res
         .map(content_text)
         .unwrap_or_default();
     let first_line = question.lines().next().unwrap_or("").trim().to_string();
-    let offers_time_tool = body["tools"]
-        .as_array()
-        .is_some_and(|tools| tools.iter().any(|t| t["function"]["name"] == "current_time"));
+    let offers_time_tool = body["tools"].as_array().is_some_and(|tools| {
+        tools
+            .iter()
+            .any(|t| t["function"]["name"] == "current_time")
+    });
 
     let pieces: Vec<String> = if last["role"] == "tool" {
         let output: Value = serde_json::from_str(&content_text(&last)).unwrap_or(Value::Null);
@@ -419,8 +421,7 @@ pub struct Reply {
 impl Reply {
     /// The body as JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     /// The body as SSE events.
