@@ -278,14 +278,14 @@ async fn a_client_message_id_sent_twice_at_once_starts_one_turn() {
 
         // Each (user, clientMessageId) twice, all at once: 200 requests.
         let mut tasks = Vec::new();
-        for u in 0..RETRY_USERS {
+        for (u, token) in tokens.iter().enumerate() {
             for i in 0..IDS_PER_USER {
                 for _copy in 0..2 {
                     let question = format!("Retried question u{u} i{i}");
                     tasks.push(tokio::spawn(turn(
                         http.clone(),
                         server.base.clone(),
-                        tokens[u].clone(),
+                        token.clone(),
                         u,
                         question,
                         Some(format!("cmid-{u}-{i}")),

@@ -504,6 +504,68 @@ async fn cors_answers_preflights_from_configured_origins_only() {
             Some("http://example.test")
         );
 
+        // A page on the allowed origin uploads straight to the signed file
+        // URL the API handed out: that URL answers the preflight of its PUT
+        // and tags the upload itself, like the API does.
+        let token = sign_in(&http, &server, "judy").await;
+        let created = post(
+            &http,
+            &server,
+            &token,
+            "/sessions",
+            &json!({ "chatAppId": "demo" }),
+        )
+        .await;
+        let session = created.json()["sessionId"].as_str().unwrap().to_string();
+        let ticket = post(
+            &http,
+            &server,
+            &token,
+            &format!("/sessions/{session}/files"),
+            &json!({ "name": "a.txt", "contentType": "text/plain", "size": 3 }),
+        )
+        .await;
+        assert_eq!(ticket.status, 201, "{}", ticket.body);
+        let url = ticket.json()["upload"]["url"].as_str().unwrap().to_string();
+        let upload_preflight = |origin: &'static str| {
+            http.request(reqwest::Method::OPTIONS, &url)
+                .header("origin", origin)
+                .header("access-control-request-method", "PUT")
+                .header("access-control-request-headers", "content-type")
+                .send()
+        };
+        let allowed = upload_preflight("http://example.test").await.unwrap();
+        assert!(allowed.status().is_success(), "status {}", allowed.status());
+        assert_eq!(
+            allowed
+                .headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok()),
+            Some("http://example.test"),
+            "headers: {:?}",
+            allowed.headers()
+        );
+        let refused = upload_preflight("http://elsewhere.test").await.unwrap();
+        assert!(refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none());
+        let uploaded = http
+            .put(&url)
+            .header("origin", "http://example.test")
+            .header("content-type", "text/plain")
+            .body("abc")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(uploaded.status(), 200);
+        let tags: Vec<_> = uploaded
+            .headers()
+            .get_all("access-control-allow-origin")
+            .iter()
+            .collect();
+        assert_eq!(tags, ["http://example.test"]);
+
         server.stop().await;
     })
     .await;
@@ -618,6 +680,75 @@ async fn shutdown_stops_a_running_turn_and_stores_its_partial_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_arriving_during_shutdown_is_refused_and_nothing_is_stored() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let model = FakeModel::start(Duration::from_millis(1)).await;
+        let mut server = LocalServer::start(config(dir.path(), Some(&model.base_url))).await;
+        let http = client();
+        let token = sign_in(&http, &server, "kate").await;
+
+        // The body arrives in two parts; shutdown begins between them, so
+        // the turn starts after the running turns were told to stop.
+        let (part_tx, part_rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+        let body = futures::stream::unfold(part_rx, |mut rx| async move {
+            rx.recv().await.map(|part| (part, rx))
+        });
+        let request = http
+            .post(server.url("/chat/demo/messages"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(body));
+        let client_side = tokio::spawn(exchange(request));
+        let question = format!("Late arrival {STALL}");
+        let (head, tail) = {
+            let whole = json!({ "message": question }).to_string();
+            let (a, b) = whole.split_at(whole.len() / 2);
+            (a.as_bytes().to_vec(), b.as_bytes().to_vec())
+        };
+        part_tx.send(Ok(head)).await.unwrap();
+        // Let the server take the connection and start reading the request.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        server.trigger_shutdown();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        part_tx.send(Ok(tail)).await.unwrap();
+        drop(part_tx);
+
+        // The server still returns promptly …
+        server.stop().await;
+
+        // … and the request that arrived during shutdown was refused before
+        // anything was stored: a clear 503 the client may retry elsewhere,
+        // never a turn that nothing would stop.
+        let reply = tokio::time::timeout(Duration::from_secs(10), client_side)
+            .await
+            .expect("the client got an answer")
+            .unwrap();
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!(problem["code"], "model_unavailable");
+
+        let db = SqliteDb::open(dir.path().join("pika.db")).unwrap();
+        let stores = SqliteStores::new(db);
+        let sessions = stores
+            .sessions
+            .list_by_user(
+                &pika_domain::ids::UserId::parse("kate").unwrap(),
+                None,
+                PageRequest::first(10),
+            )
+            .await
+            .unwrap();
+        assert!(
+            sessions.items.is_empty(),
+            "nothing stored: {:?}",
+            sessions.items
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_server_finds_earlier_sessions_and_searches_them() {
     bounded(async {
         let dir = tempfile::tempdir().unwrap();
@@ -658,6 +789,25 @@ async fn a_restarted_server_finds_earlier_sessions_and_searches_them() {
         assert_eq!(items[0]["messageId"], done["userMessageId"]);
         assert_eq!(items[1]["content"], json!(answer_for(question)));
         assert_eq!(items[1]["messageId"], done["assistantMessageId"]);
+
+        // The answer's stream can still be replayed, whole or after an event.
+        let assistant = done["assistantMessageId"].as_str().unwrap();
+        let events_path = format!("/sessions/{session}/messages/{assistant}/events");
+        let replay = get(&http, &second, &token, &events_path).await;
+        assert_eq!(replay.status, 200, "{}", replay.body);
+        let replayed = replay.events();
+        assert_eq!(names(&replayed), names(&events));
+        for (again, original) in replayed.iter().zip(&events) {
+            assert_eq!(again.data, original.data, "{}", again.name);
+        }
+        let resumed = exchange(
+            http.get(second.url(&events_path))
+                .bearer_auth(&token)
+                .header("last-event-id", format!("{assistant}:1")),
+        )
+        .await;
+        assert_eq!(resumed.status, 200, "{}", resumed.body);
+        assert_eq!(names(&resumed.events()), names(&events[2..]));
 
         // The search index came back too: a word of the answer finds the session.
         let found = get(&http, &second, &token, "/search?q=quokka").await;

@@ -363,3 +363,21 @@ async fn a_resumed_stream_continues_exactly_after_the_last_event_seen() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn after_shutdown_no_turn_starts_and_nothing_is_stored() {
+    let p = Platform::standard().await;
+    p.chat.shutdown();
+
+    let err = p
+        .chat
+        .send(&fixtures::customer("alice"), new_session("hi"))
+        .await
+        .err()
+        .unwrap();
+
+    assert_eq!(err.code(), "model_unavailable");
+    assert!(err.is_retryable());
+    assert_eq!(p.fakes.runtime.calls(), 0);
+    nothing_stored(&p);
+}

@@ -166,7 +166,10 @@ pub fn router(state: AppState) -> Router {
     app
 }
 
-fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+/// The CORS layer of `origins` (`None` when empty), for routes served next
+/// to the API (the local server's signed file URLs) that browsers on the
+/// same origins call.
+pub fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }

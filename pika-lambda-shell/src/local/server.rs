@@ -183,7 +183,13 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     };
     let auth = Arc::new(authenticator(config).await?);
     let state = AppState::new(ports, settings, auth, api);
-    let app = router(state.clone()).merge(files::routes(files));
+    // Browsers upload to the signed file URLs from the same pages that call
+    // the API, so those routes answer CORS like the API does.
+    let mut file_routes = files::routes(files);
+    if let Some(cors) = crate::http::cors_layer(&config.server.cors_origins) {
+        file_routes = file_routes.layer(cors);
+    }
+    let app = router(state.clone()).merge(file_routes);
     Ok(LocalPlatform {
         app,
         state,
@@ -222,11 +228,11 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let chat = platform.state.chat.clone();
-    let stop_turns = chat.clone();
+    let state = platform.state.clone();
     let shutdown = async move {
         shutdown.await;
         tracing::info!("shutting down: stopping running turns");
-        stop_turns.shutdown();
+        state.chat.shutdown();
     };
     axum::serve(listener, platform.app)
         .with_graceful_shutdown(shutdown)

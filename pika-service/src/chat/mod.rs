@@ -169,7 +169,8 @@ impl ChatService {
         Ok(stream::iter(events).boxed())
     }
 
-    /// Asks every running turn to stop (their partial answers are stored).
+    /// Asks every running turn to stop (their partial answers are stored)
+    /// and refuses turns from now on: the process is shutting down.
     pub fn shutdown(&self) {
         self.inner.running.stop_all();
     }

@@ -2,6 +2,7 @@
 //! PIKA.md §7 step 1–3. Nothing is stored unless every check passes; once
 //! the user's message is stored, the turn runs on its own task.
 
+use super::registry::StartRefused;
 use super::runner::{self, Turn};
 use super::{ChatInner, SendMessage, TurnStream, TurnTarget};
 use crate::config_cache::AppConfig;
@@ -98,8 +99,13 @@ pub(super) async fn send(
     let running = inner
         .running
         .start(session_id, assistant_message_id)
-        .ok_or_else(|| {
-            ServiceError::Conflict("a turn is already running in this session".to_string())
+        .map_err(|refused| match refused {
+            StartRefused::Busy => {
+                ServiceError::Conflict("a turn is already running in this session".to_string())
+            }
+            StartRefused::ShuttingDown => ServiceError::ModelUnavailable(
+                "the server is shutting down; try again shortly".to_string(),
+            ),
         })?;
 
     let now = ports.clock.now();

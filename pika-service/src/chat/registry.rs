@@ -117,22 +117,40 @@ impl RunningTurn {
     }
 }
 
+/// Why a turn could not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartRefused {
+    /// A turn already runs in the session.
+    Busy,
+    /// The process is shutting down.
+    ShuttingDown,
+}
+
 /// The turns running in this process, by session (one at a time per session).
 #[derive(Default)]
 pub(crate) struct RunningTurns {
     turns: Mutex<HashMap<SessionId, Arc<RunningTurn>>>,
+    /// Set by [`RunningTurns::stop_all`]: no turn starts afterwards, so a
+    /// request that was in flight when shutdown began cannot start a turn
+    /// that nothing would stop.
+    shutting_down: std::sync::atomic::AtomicBool,
 }
 
 impl RunningTurns {
-    /// Reserves `session` for a new turn; `None` when one is running there.
+    /// Reserves `session` for a new turn.
     pub(crate) fn start(
         &self,
         session: SessionId,
         assistant_message_id: MessageId,
-    ) -> Option<Arc<RunningTurn>> {
+    ) -> Result<Arc<RunningTurn>, StartRefused> {
         let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked under the lock `stop_all` takes after setting the flag: a
+        // turn is either refused here or inserted in time to be stopped.
+        if self.shutting_down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StartRefused::ShuttingDown);
+        }
         if turns.contains_key(&session) {
-            return None;
+            return Err(StartRefused::Busy);
         }
         let (stop, _) = watch::channel(false);
         let turn = Arc::new(RunningTurn {
@@ -141,7 +159,7 @@ impl RunningTurns {
             stop,
         });
         turns.insert(session, Arc::clone(&turn));
-        Some(turn)
+        Ok(turn)
     }
 
     /// The running turn of `session`, if any.
@@ -184,8 +202,10 @@ impl RunningTurns {
         }
     }
 
-    /// Asks every running turn to stop (shutdown).
+    /// Asks every running turn to stop, and refuses new ones (shutdown).
     pub(crate) fn stop_all(&self) {
+        self.shutting_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
         for turn in turns.values() {
             turn.stop.send_replace(true);
