@@ -9,9 +9,15 @@
 //! | `search` | `search` | the search index (tantivy) |
 //! | `files` | `files` | the file store, with HMAC-signed expiring URLs |
 //! | `openai` | `openai` | the agent runtime and completions over an OpenAI-compatible server |
+//! | `embedded` | `embedded` | the agent runtime and completions from a GGUF model run in-process (llama.cpp) |
 //! | (always) | `inline_tools` | the tool invoker for in-process tools |
+//! | (always) | `tool_text` | tool calls as `<tool_call>` text, for models without native tool calling |
 
 pub mod inline_tools;
+pub mod tool_text;
+
+#[cfg(feature = "embedded")]
+pub mod embedded;
 
 #[cfg(feature = "files")]
 pub mod files;

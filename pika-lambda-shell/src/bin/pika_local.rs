@@ -51,20 +51,26 @@ fn load(cli: &Cli) -> Result<LocalConfig, String> {
     LocalConfig::load(path.as_deref(), |k| std::env::var(k).ok()).map_err(|e| e.to_string())
 }
 
-fn banner(platform: &server::LocalPlatform) -> String {
+fn banner(platform: &server::LocalPlatform, config: &LocalConfig) -> String {
     let url = &platform.public_url;
-    let model = if platform.model_configured {
-        "a model server is configured".to_string()
-    } else {
-        format!(
-            "NO MODEL CONFIGURED — turns are refused until you set PIKA_MODEL_BASE_URL\n  ({})",
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "pika-local".to_string());
+    let data = config.data_dir().display().to_string();
+    let model = match &platform.model {
+        server::ModelChoice::Embedded { name, path } => {
+            format!("embedded model {name} from {path}")
+        }
+        server::ModelChoice::OpenAi { base_url, model } => format!("model {model} at {base_url}"),
+        server::ModelChoice::None => format!(
+            "NO MODEL: turns are refused.\n  {}",
             pika_lambda_shell::local::unconfigured::MESSAGE
-        )
+        ),
     };
     format!(
         "\nPika is running at {url} ({model}).\n\n\
          Get a development token:\n  \
-         TOKEN=$(cargo run -q -p pika-lambda-shell --bin pika-local -- token --user alice --type internal-user)\n  \
+         TOKEN=$(PIKA_DATA_DIR={data} {exe} token --user alice --type internal-user)\n  \
          # or: curl -s -X POST {url}/dev/token -H 'content-type: application/json' -d '{{\"userId\":\"alice\"}}'\n\n\
          Chat with the demo agent (streamed as server-sent events):\n  \
          curl -N -X POST {url}/chat/demo/messages -H \"authorization: Bearer $TOKEN\" \\\n       \
@@ -74,8 +80,9 @@ fn banner(platform: &server::LocalPlatform) -> String {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,tantivy=warn,llama_cpp_2=warn")
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -105,7 +112,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve => {
             init_tracing();
             let platform = server::build(&config).await?;
-            eprintln!("{}", banner(&platform));
+            eprintln!("{}", banner(&platform, &config));
             server::serve(platform).await
         }
     }

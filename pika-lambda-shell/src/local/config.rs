@@ -87,10 +87,40 @@ impl Default for AuthSection {
     }
 }
 
-/// `[model]`: an OpenAI-compatible chat-completions server.
+/// Which model answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// `base_url` when set, else the embedded model when a GGUF is found
+    /// (`path`, or `{data_dir}/models/*.gguf`), else none.
+    #[default]
+    Auto,
+    /// The embedded model (`path` or the one found under the data directory).
+    Embedded,
+    /// The OpenAI-compatible server at `base_url`.
+    Openai,
+    /// No model: turns are refused with a message saying what to configure.
+    None,
+}
+
+/// `[model]`: the embedded model or an OpenAI-compatible chat-completions server.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
+    /// Which model answers (`PIKA_MODEL_PROVIDER`); `auto` by default.
+    pub provider: Provider,
+    /// The GGUF file of the embedded model (`PIKA_MODEL_PATH`); found under
+    /// `{data_dir}/models/` when unset.
+    pub path: Option<PathBuf>,
+    /// Context tokens per embedded call.
+    pub context_tokens: u32,
+    /// Embedded calls decoding at once (each holds its own context).
+    pub max_concurrent: usize,
+    /// Most tokens one answer may have (small models can ramble).
+    pub max_output_tokens: u32,
+    /// Threads per embedded call. 1 by default: llama.cpp's threads spin, so
+    /// more threads than free cores slow decoding down sharply.
+    pub threads: usize,
     /// Base URL including `/v1` (`PIKA_MODEL_BASE_URL`), e.g.
     /// `http://127.0.0.1:11434/v1` for Ollama. Unset: turns are refused
     /// with a message naming this setting.
@@ -112,6 +142,12 @@ impl Default for ModelConfig {
         Self {
             base_url: None,
             api_key: None,
+            provider: Provider::Auto,
+            path: None,
+            context_tokens: 4096,
+            max_concurrent: 1,
+            max_output_tokens: 1024,
+            threads: 1,
             model: "llama3.2".to_string(),
             verification_model: None,
             text_tool_calls: false,
@@ -196,6 +232,17 @@ impl LocalConfig {
         if let Some(v) = env("PIKA_MODEL") {
             self.model.model = v;
         }
+        if let Some(v) = env("PIKA_MODEL_PATH").filter(|v| !v.is_empty()) {
+            self.model.path = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("PIKA_MODEL_PROVIDER") {
+            self.model.provider = match v.to_ascii_lowercase().as_str() {
+                "embedded" => Provider::Embedded,
+                "openai" => Provider::Openai,
+                "none" => Provider::None,
+                _ => Provider::Auto,
+            };
+        }
     }
 
     /// The data directory (default `./pika-data`).
@@ -203,6 +250,23 @@ impl LocalConfig {
         self.data_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("pika-data"))
+    }
+
+    /// The GGUF the embedded model should load: `model.path`, else the
+    /// first `*.gguf` (by name) under `{data_dir}/models/`.
+    pub fn gguf(&self) -> Option<PathBuf> {
+        if let Some(p) = &self.model.path {
+            return Some(p.clone());
+        }
+        let dir = self.data_dir().join("models");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "gguf"))
+            .collect();
+        found.sort();
+        found.into_iter().next()
     }
 
     /// The public URL of the server.

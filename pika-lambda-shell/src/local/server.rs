@@ -17,6 +17,104 @@ use pika_service::ServiceSettings;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// Which model answers, as the banner reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// The embedded model: its name and file.
+    Embedded {
+        /// The model's name.
+        name: String,
+        /// The GGUF file.
+        path: String,
+    },
+    /// An OpenAI-compatible server.
+    OpenAi {
+        /// Its base URL.
+        base_url: String,
+        /// The model asked for.
+        model: String,
+    },
+    /// None: turns are refused.
+    None,
+}
+
+type ModelPorts = (Arc<dyn AgentRuntime>, Arc<dyn CompletionModel>, ModelChoice);
+
+/// The model ports `config` asks for (see [`super::config::Provider`]).
+///
+/// # Errors
+/// A model that was asked for but cannot be loaded or reached, saying what to do.
+pub async fn model_ports(config: &LocalConfig) -> Result<ModelPorts, String> {
+    use super::config::Provider;
+    let base_url = config.model.base_url.clone().filter(|u| !u.is_empty());
+    let use_openai = match config.model.provider {
+        Provider::Openai => true,
+        Provider::Auto => base_url.is_some(),
+        Provider::Embedded | Provider::None => false,
+    };
+    if use_openai {
+        let Some(url) = base_url else {
+            return Err(
+                "[model] provider = \"openai\" needs base_url (PIKA_MODEL_BASE_URL)".to_string(),
+            );
+        };
+        let mut model = OpenAiConfig::new(url.clone());
+        model.api_key = config.model.api_key.clone().filter(|k| !k.is_empty());
+        model.model_override = Some(config.model.model.clone());
+        model.request_timeout = Duration::from_secs(config.model.timeout_seconds.max(1));
+        model.text_tool_calls = config.model.text_tool_calls;
+        let client = Arc::new(OpenAiCompatible::new(model).map_err(err("model client"))?);
+        let choice = ModelChoice::OpenAi {
+            base_url: url,
+            model: config.model.model.clone(),
+        };
+        return Ok((client.clone(), client, choice));
+    }
+    let gguf = match config.model.provider {
+        Provider::None | Provider::Openai => None,
+        Provider::Auto | Provider::Embedded => config.gguf(),
+    };
+    match gguf {
+        Some(path) => embedded(config, path).await,
+        None if config.model.provider == Provider::Embedded => Err(format!(
+            "[model] provider = \"embedded\" but no GGUF was found: {}",
+            unconfigured::MESSAGE
+        )),
+        None => Ok((
+            Arc::new(unconfigured::NoModel),
+            Arc::new(unconfigured::NoModel),
+            ModelChoice::None,
+        )),
+    }
+}
+
+#[cfg(feature = "embedded-model")]
+async fn embedded(config: &LocalConfig, path: std::path::PathBuf) -> Result<ModelPorts, String> {
+    use pika_local_adapters::embedded::{EmbeddedConfig, EmbeddedModel};
+    let mut settings = EmbeddedConfig::new(path.clone());
+    settings.context_tokens = config.model.context_tokens;
+    settings.max_concurrent = config.model.max_concurrent.max(1);
+    settings.threads = config.model.threads.max(1);
+    let model = tokio::task::spawn_blocking(move || EmbeddedModel::load(settings))
+        .await
+        .map_err(|e| format!("loading the embedded model failed: {e}"))?
+        .map_err(err("cannot load the embedded model"))?;
+    let choice = ModelChoice::Embedded {
+        name: model.name().to_string(),
+        path: path.display().to_string(),
+    };
+    let model = Arc::new(model);
+    Ok((model.clone(), model, choice))
+}
+
+#[cfg(not(feature = "embedded-model"))]
+async fn embedded(_config: &LocalConfig, path: std::path::PathBuf) -> Result<ModelPorts, String> {
+    Err(format!(
+        "found {} but this build has no embedded model: build with the `embedded-model` feature, or set PIKA_MODEL_BASE_URL",
+        path.display()
+    ))
+}
+
 /// The assembled platform, ready to serve.
 pub struct LocalPlatform {
     /// The HTTP app (API and file routes).
@@ -27,8 +125,8 @@ pub struct LocalPlatform {
     pub bind: String,
     /// The public URL.
     pub public_url: String,
-    /// Whether a model server is configured.
-    pub model_configured: bool,
+    /// Which model answers.
+    pub model: ModelChoice,
 }
 
 fn err(context: &str) -> impl Fn(pika_ports::PortError) -> String + '_ {
@@ -104,25 +202,8 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     let mut tools = InlineTools::new();
     demo::register(&mut tools, clock.clone());
 
-    let (runtime, completions, model_configured): (
-        Arc<dyn AgentRuntime>,
-        Arc<dyn CompletionModel>,
-        bool,
-    ) = match config.model.base_url.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => {
-            let mut model = OpenAiConfig::new(url);
-            model.api_key = config.model.api_key.clone().filter(|k| !k.is_empty());
-            model.request_timeout = Duration::from_secs(config.model.timeout_seconds.max(1));
-            model.text_tool_calls = config.model.text_tool_calls;
-            let client = Arc::new(OpenAiCompatible::new(model).map_err(err("model client"))?);
-            (client.clone(), client, true)
-        }
-        None => (
-            Arc::new(unconfigured::NoModel),
-            Arc::new(unconfigured::NoModel),
-            false,
-        ),
-    };
+    let (runtime, completions, model) = model_ports(config).await?;
+    let model_configured = !matches!(model, ModelChoice::None);
     let metrics_file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -163,6 +244,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     }
 
     let mut site = bootstrap::site();
+    site.turn.max_output_tokens = config.model.max_output_tokens.max(16);
     site.title_model_id = verification.or_else(|| Some(config.model.model.clone()));
     let settings = ServiceSettings {
         site,
@@ -195,7 +277,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         state,
         bind: config.server.bind.clone(),
         public_url,
-        model_configured,
+        model,
     })
 }
 

@@ -10,8 +10,9 @@ use pika_ports::{
 };
 
 /// What to tell the operator.
-pub const MESSAGE: &str = "no model is configured: set [model] base_url in pika.toml or the \
-PIKA_MODEL_BASE_URL environment variable to an OpenAI-compatible server \
+pub const MESSAGE: &str = "no model is configured: run `bash scripts/install-model.sh` to \
+install the embedded default model (or set [model] path / PIKA_MODEL_PATH to a GGUF file), \
+or set [model] base_url / PIKA_MODEL_BASE_URL to an OpenAI-compatible server \
 (e.g. http://127.0.0.1:11434/v1 for Ollama)";
 
 /// Refuses every model call.

@@ -2,6 +2,7 @@
 //! requests, and the response shapes read back.
 
 use super::text_tools;
+use crate::tool_text::output_text;
 use pika_domain::cost::TokenUsage;
 use pika_domain::message::Role;
 use pika_ports::{AgentRequest, CompletionRequest, ContentBlock, ConversationMessage, ToolSpec};
@@ -124,14 +125,6 @@ fn conversation(history: &[ConversationMessage], out: &mut Vec<Value>) {
                 }
             }
         }
-    }
-}
-
-/// A tool's output as message content: text as it is, anything else as JSON.
-pub(super) fn output_text(output: &Value) -> String {
-    match output {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 
