@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod config;
 pub mod files;
+pub mod page;
 pub mod secrets;
 pub mod server;
 pub mod unconfigured;

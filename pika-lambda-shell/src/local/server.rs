@@ -271,7 +271,9 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     if let Some(cors) = crate::http::cors_layer(&config.server.cors_origins) {
         file_routes = file_routes.layer(cors);
     }
-    let app = router(state.clone()).merge(file_routes);
+    let app = router(state.clone())
+        .merge(file_routes)
+        .merge(super::page::routes());
     Ok(LocalPlatform {
         app,
         state,
