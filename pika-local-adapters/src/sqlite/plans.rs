@@ -1,8 +1,9 @@
 //! Every listing is served from a key or an index, never a scan of a table
 //! or a sort of a whole table: checked with `EXPLAIN QUERY PLAN` over the
-//! very queries the stores run.
-
+//! very queries the stores run. Test code only (`#[cfg(test)]` in the parent).
+#![cfg(test)]
 #![allow(clippy::unwrap_used, clippy::panic)]
+// #[cfg(test)]: the whole file is a test module, so unwraps here are test asserts.
 
 use super::{config, feedback, memory, messages, migrations, sessions, usage};
 use rusqlite::Connection;
