@@ -88,14 +88,31 @@ impl TantivySearchIndex {
         Self::from_index(Index::create_in_ram(schema::schema()))
     }
 
+    /// The index's one writer. A process that just released the index (a
+    /// restart in the same process, a test reopening the directory) may
+    /// still be dropping its writer: the lock is retried for up to 5 s
+    /// before giving up.
+    fn acquire_writer(index: &Index) -> PortResult<IndexWriter> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match index.writer_with_num_threads(1, WRITER_MEMORY) {
+                Ok(writer) => return Ok(writer),
+                Err(tantivy::TantivyError::LockFailure(_, _))
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(failed("writer", e)),
+            }
+        }
+    }
+
     fn from_index(index: Index) -> PortResult<Self> {
         let fields = Fields::from_schema(&index.schema()).map_err(|e| failed("schema", e))?;
         let analyzer = index
             .tokenizer_for_field(fields.text)
             .map_err(|e| failed("analyzer", e))?;
-        let writer = index
-            .writer_with_num_threads(1, WRITER_MEMORY)
-            .map_err(|e| failed("writer", e))?;
+        let writer = Self::acquire_writer(&index)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
