@@ -81,7 +81,7 @@ fn banner(platform: &server::LocalPlatform, config: &LocalConfig) -> String {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,tantivy=warn,llama_cpp_2=warn")
+        tracing_subscriber::EnvFilter::new("info,tantivy=warn,llama_cpp_2=warn,llama-cpp-2=warn")
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
