@@ -149,6 +149,10 @@ impl AdminService {
         ovr: ChatAppOverride,
     ) -> Result<ChatAppOverride, ServiceError> {
         require_site_admin(caller)?;
+        // Checked here too, so every adapter answers the same for an unknown app.
+        if self.ports.chat_apps.get(id).await?.is_none() {
+            return Err(ServiceError::not_found(format!("chat app {id}")));
+        }
         retry_transient(|| self.ports.chat_apps.put_override(id, &ovr)).await?;
         self.config.forget_chat_app(id);
         audit(caller, "put_override", id.as_str());
