@@ -2,6 +2,8 @@
 //! admins. Every change is validated, version-checked, logged to the audit
 //! log (`pika::audit`) and evicted from this process's configuration cache.
 
+mod stamp;
+
 use crate::config_cache::ConfigCache;
 use crate::error::ServiceError;
 use crate::ports::Ports;
@@ -12,6 +14,7 @@ use pika_domain::ids::{AgentId, ChatAppId, ToolId};
 use pika_domain::tool::Tool;
 use pika_domain::user::User;
 use pika_ports::{Page, PageRequest};
+use stamp::Stamped;
 use std::sync::Arc;
 
 /// The admin use cases.
@@ -84,11 +87,7 @@ impl AdminService {
         app.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         self.require_agent(&app.agent_id).await?;
-        let now = self.ports.clock.now();
-        app.version = 1;
-        app.created_at = now;
-        app.updated_at = now;
-        app.updated_by = Some(caller.user_id.clone());
+        app.stamp_new(self.ports.clock.now(), &caller.user_id);
         retry_transient(|| self.ports.chat_apps.create(&app)).await?;
         self.config.forget_chat_app(&app.chat_app_id);
         audit(caller, "create_chat_app", app.chat_app_id.as_str());
@@ -115,11 +114,7 @@ impl AdminService {
             .get(&app.chat_app_id)
             .await?
             .ok_or_else(|| ServiceError::not_found(format!("chat app {}", app.chat_app_id)))?;
-        let expected = app.version;
-        app.version = expected + 1;
-        app.created_at = current.created_at;
-        app.updated_at = self.ports.clock.now();
-        app.updated_by = Some(caller.user_id.clone());
+        let expected = app.stamp_next(current.created_at, self.ports.clock.now(), &caller.user_id);
         self.ports.chat_apps.update(&app, expected).await?;
         self.config.forget_chat_app(&app.chat_app_id);
         audit(caller, "update_chat_app", app.chat_app_id.as_str());
@@ -208,11 +203,7 @@ impl AdminService {
     ) -> Result<Agent, ServiceError> {
         require_site_admin(caller)?;
         self.check_agent(&agent).await?;
-        let now = self.ports.clock.now();
-        agent.version = 1;
-        agent.created_at = now;
-        agent.updated_at = now;
-        agent.updated_by = Some(caller.user_id.clone());
+        agent.stamp_new(self.ports.clock.now(), &caller.user_id);
         retry_transient(|| self.ports.agents.create(&agent)).await?;
         self.config.forget_agent(&agent.agent_id);
         audit(caller, "create_agent", agent.agent_id.as_str());
@@ -231,11 +222,8 @@ impl AdminService {
         require_site_admin(caller)?;
         self.check_agent(&agent).await?;
         let current = self.get_agent(caller, &agent.agent_id).await?;
-        let expected = agent.version;
-        agent.version = expected + 1;
-        agent.created_at = current.created_at;
-        agent.updated_at = self.ports.clock.now();
-        agent.updated_by = Some(caller.user_id.clone());
+        let expected =
+            agent.stamp_next(current.created_at, self.ports.clock.now(), &caller.user_id);
         self.ports.agents.update(&agent, expected).await?;
         self.config.forget_agent(&agent.agent_id);
         audit(caller, "update_agent", agent.agent_id.as_str());
@@ -276,11 +264,7 @@ impl AdminService {
         require_site_admin(caller)?;
         tool.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
-        let now = self.ports.clock.now();
-        tool.version = 1;
-        tool.created_at = now;
-        tool.updated_at = now;
-        tool.updated_by = Some(caller.user_id.clone());
+        tool.stamp_new(self.ports.clock.now(), &caller.user_id);
         retry_transient(|| self.ports.tools.create(&tool)).await?;
         self.config.forget_tool(&tool.tool_id);
         audit(caller, "create_tool", tool.tool_id.as_str());
@@ -296,11 +280,7 @@ impl AdminService {
         tool.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let current = self.get_tool(caller, &tool.tool_id).await?;
-        let expected = tool.version;
-        tool.version = expected + 1;
-        tool.created_at = current.created_at;
-        tool.updated_at = self.ports.clock.now();
-        tool.updated_by = Some(caller.user_id.clone());
+        let expected = tool.stamp_next(current.created_at, self.ports.clock.now(), &caller.user_id);
         self.ports.tools.update(&tool, expected).await?;
         self.config.forget_tool(&tool.tool_id);
         audit(caller, "update_tool", tool.tool_id.as_str());
