@@ -175,11 +175,15 @@ pub fn validate_user_text(text: &str) -> Result<(), InvalidMessageText> {
     if text.chars().count() > MAX_USER_MESSAGE_CHARS {
         return Err(InvalidMessageText::TooLong);
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if has_control_characters(text) {
         return Err(InvalidMessageText::ControlCharacters);
     }
     Ok(())
+}
+
+/// Whether `text` holds control characters other than tab and line breaks:
+/// refused in every free text a user writes (messages, titles, comments).
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }

@@ -9,6 +9,7 @@ use pika_domain::feedback::{
     Feedback, FeedbackKind, FeedbackSource, FeedbackStatus, Severity, MAX_COMMENT_CHARS,
 };
 use pika_domain::ids::{FeedbackId, MessageId, SessionId};
+use pika_domain::message::has_control_characters;
 use pika_domain::user::User;
 use pika_ports::{FeedbackFilter, IdGeneratorExt, Page, PageRequest};
 
@@ -62,6 +63,11 @@ impl FeedbackService {
             .comment
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty());
+        if comment.as_deref().is_some_and(has_control_characters) {
+            return Err(ServiceError::Invalid(
+                "the comment must not contain control characters".to_string(),
+            ));
+        }
         if comment
             .as_ref()
             .is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS)
@@ -157,6 +163,11 @@ impl FeedbackService {
             feedback.severity = Some(severity);
         }
         if let Some(note) = change.internal_comment {
+            if has_control_characters(&note) {
+                return Err(ServiceError::Invalid(
+                    "the note must not contain control characters".to_string(),
+                ));
+            }
             if note.chars().count() > MAX_COMMENT_CHARS {
                 return Err(ServiceError::Invalid(format!(
                     "the note is longer than {MAX_COMMENT_CHARS} characters"

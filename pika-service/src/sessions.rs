@@ -11,7 +11,7 @@ use crate::retry::retry_transient;
 use pika_domain::access::{decide_access, AccessDecision};
 use pika_domain::features::resolve_features;
 use pika_domain::ids::{ChatAppId, SessionId, ShareId};
-use pika_domain::message::{Message, Role};
+use pika_domain::message::{has_control_characters, Message, Role};
 use pika_domain::session::{may_read_shared, session_access, Session, SessionAccess, ShareInfo};
 use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
 use pika_domain::user::User;
@@ -184,6 +184,11 @@ impl SessionService {
     ) -> Result<Session, ServiceError> {
         let session = owned(&self.ports, caller, id).await?;
         let title = match title {
+            Some(raw) if has_control_characters(&raw) => {
+                return Err(ServiceError::Invalid(
+                    "the title must not contain control characters".to_string(),
+                ))
+            }
             Some(raw) => clean_title(&raw, false)
                 .ok_or_else(|| ServiceError::Invalid("the title must not be empty".to_string()))?,
             None => self.generate_title(&session).await?,

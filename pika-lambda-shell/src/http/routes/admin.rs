@@ -1,7 +1,7 @@
 //! Admin routes (site admins): chat apps and overrides, agents, tools,
 //! feedback triage, analytics, user erasure.
 
-use super::{parse_id, plain_text, PageQuery};
+use super::{parse_id, PageQuery};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::http::problem::ApiError;
 use crate::http::wire::TriageBody;
@@ -217,9 +217,6 @@ pub async fn triage(
                 .map_err(|_| ApiError::invalid("severity must be low, medium, high or critical"))
         })
         .transpose()?;
-    if let Some(note) = &body.internal_comment {
-        plain_text(note, "the internal comment")?;
-    }
     let change = Triage {
         status,
         severity,

@@ -129,19 +129,3 @@ pub fn parse_id<'a, T, E: std::fmt::Display>(
 ) -> Result<T, ApiError> {
     parse(raw).map_err(|e| ApiError::invalid(format!("invalid {what}: {e}")))
 }
-
-/// Refuses free text (titles, comments, notes) carrying control characters
-/// other than line breaks and tabs, as message text is refused (NUL, escape
-/// sequences and the like must not reach the stores, the search index or
-/// the pages that show them).
-pub fn plain_text(raw: &str, what: &str) -> Result<(), ApiError> {
-    if raw
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(ApiError::invalid(format!(
-            "{what} must not contain control characters"
-        )));
-    }
-    Ok(())
-}
