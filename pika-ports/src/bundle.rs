@@ -4,7 +4,7 @@
 use crate::{
     AgentRuntime, AgentStore, ChatAppStore, Clock, CompletionModel, FeedbackStore, FileStore,
     IdGenerator, JobLock, MessageStore, MetricsSink, SearchIndex, SessionStore, ToolInvoker,
-    ToolStore, UsageLedger, UserMemory, UserStore,
+    ToolStore, TurnJournal, UsageLedger, UserMemory, UserStore,
 };
 use std::sync::Arc;
 
@@ -30,4 +30,7 @@ pub struct Ports {
     pub metrics: Arc<dyn MetricsSink>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// Writes a turn's records in two requests when the stores can (DynamoDB);
+    /// `None`: the service writes them one by one through the stores.
+    pub journal: Option<Arc<dyn TurnJournal>>,
 }

@@ -229,6 +229,8 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         metrics: Arc::new(EmfMetrics::to_writer("Pika", Box::new(metrics_file))),
         clock,
         ids: Arc::new(UuidV7Ids),
+        // SQLite writes the records one by one (each a local transaction).
+        journal: None,
     };
 
     let verification = config

@@ -16,7 +16,7 @@ use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
 use pika_domain::verification::Verifications;
 use pika_ports::{
     CompletionPurpose, CompletionRequest, MemoryExchange, Metric, MetricBatch, MetricUnit,
-    SearchDocument, SessionPatch, TurnRecord, UsageRecord,
+    PortError, SearchDocument, SessionPatch, TurnFinish, TurnRecord, UsageRecord,
 };
 use std::collections::BTreeMap;
 
@@ -83,7 +83,22 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         event: final_event.clone(),
     });
 
-    if let Err(e) = retry_transient(|| ports.messages.put(&answer)).await {
+    let record = TurnRecord {
+        usage,
+        last_message_id: turn.assistant_message_id,
+        at: now,
+        mark_for_insights: turn.features.session_insights,
+    };
+    // One ledger record per turn (it counts turns), under the agent's model.
+    let ledger = (usage.tokens().total() > 0).then(|| UsageRecord {
+        at: now,
+        user_id: turn.caller.user_id.clone(),
+        entity_id: turn.session.entity_id.clone(),
+        chat_app_id: turn.session.chat_app_id.clone(),
+        model_id: turn.agent.model_id.clone(),
+        usage,
+    });
+    if let Err(e) = store_end(inner, answer, record, ledger).await {
         tracing::error!(error = %e, session = %session_id, "the answer could not be stored");
         inner
             .running
@@ -94,30 +109,6 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         });
         emit.log().close();
         return;
-    }
-
-    let record = TurnRecord {
-        usage,
-        last_message_id: turn.assistant_message_id,
-        at: now,
-        mark_for_insights: turn.features.session_insights,
-    };
-    if let Err(e) = retry_transient(|| ports.sessions.record_turn(&session_id, &record)).await {
-        tracing::error!(error = %e, session = %session_id, "session totals could not be updated");
-    }
-    // One ledger record per turn (it counts turns), under the agent's model.
-    if usage.tokens().total() > 0 {
-        let ledger = UsageRecord {
-            at: now,
-            user_id: turn.caller.user_id.clone(),
-            entity_id: turn.session.entity_id.clone(),
-            chat_app_id: turn.session.chat_app_id.clone(),
-            model_id: turn.agent.model_id.clone(),
-            usage,
-        };
-        if let Err(e) = retry_transient(|| ports.usage.record(&ledger)).await {
-            tracing::error!(error = %e, "usage could not be recorded in the ledger");
-        }
     }
     if !matches!(outcome.end, LoopEnd::Failed(_)) && !outcome.text.trim().is_empty() {
         remember_and_index(inner, turn, &outcome.text, title.as_deref(), now).await;
@@ -311,4 +302,36 @@ fn emit_metrics(
         dimensions,
         metrics,
     });
+}
+
+/// Stores the answer, then the session's totals and the ledger's counts:
+/// in one all-or-nothing request when the stores offer a journal, else one
+/// by one (only a failure to store the answer fails the turn; the totals
+/// and counts are logged when they cannot be written).
+async fn store_end(
+    inner: &ChatInner,
+    answer: Message,
+    record: TurnRecord,
+    ledger: Option<UsageRecord>,
+) -> Result<(), PortError> {
+    let ports = &inner.ports;
+    if let Some(journal) = &ports.journal {
+        let end = TurnFinish {
+            answer,
+            record,
+            ledger,
+        };
+        return retry_transient(|| journal.finish(&end)).await;
+    }
+    let session_id = answer.session_id;
+    retry_transient(|| ports.messages.put(&answer)).await?;
+    if let Err(e) = retry_transient(|| ports.sessions.record_turn(&session_id, &record)).await {
+        tracing::error!(error = %e, session = %session_id, "session totals could not be updated");
+    }
+    if let Some(ledger) = ledger {
+        if let Err(e) = retry_transient(|| ports.usage.record(&ledger)).await {
+            tracing::error!(error = %e, "usage could not be recorded in the ledger");
+        }
+    }
+    Ok(())
 }

@@ -18,7 +18,7 @@ use pika_domain::quota::{check_quota, window_start, QuotaLimits, QuotaScope};
 use pika_domain::session::Session;
 use pika_domain::stream::TurnEvent;
 use pika_domain::user::User;
-use pika_ports::{ClaimOutcome, IdGeneratorExt, TurnClaim};
+use pika_ports::{ClaimOutcome, ClientClaim, IdGeneratorExt, StartOutcome, TurnClaim, TurnStart};
 use std::sync::Arc;
 
 pub(super) async fn send(
@@ -261,13 +261,53 @@ async fn store_start(
 ) -> Result<Started, ServiceError> {
     let ports = &inner.ports;
     let client_id: Option<&ClientMessageId> = message.client_message_id.as_ref();
-    if let Some(client_id) = client_id {
-        let claim = TurnClaim {
-            session_id: ids.session_id,
-            user_message_id: ids.user_message_id,
-            assistant_message_id: ids.assistant_message_id,
-            claimed_at: now,
+    let claim = TurnClaim {
+        session_id: ids.session_id,
+        user_message_id: ids.user_message_id,
+        assistant_message_id: ids.assistant_message_id,
+        claimed_at: now,
+    };
+    let is_new = existing.is_none();
+    let session = existing.unwrap_or_else(|| {
+        Session::new(
+            ids.session_id,
+            caller.user_id.clone(),
+            config.app.chat_app_id.clone(),
+            agent_id.clone(),
+            entity,
+            now,
+        )
+    });
+    let mut user_message = Message::user(
+        ids.session_id,
+        ids.user_message_id,
+        message.text.clone(),
+        now,
+    );
+    user_message.client_message_id = message.client_message_id.clone();
+    user_message.files = files;
+
+    if let Some(journal) = &ports.journal {
+        // One all-or-nothing request (DynamoDB: a transaction).
+        let start = TurnStart {
+            claim: client_id.map(|client_id| ClientClaim {
+                user_id: caller.user_id.clone(),
+                client_id: client_id.clone(),
+                claim: claim.clone(),
+            }),
+            new_session: is_new.then(|| session.clone()),
+            user_message: user_message.clone(),
         };
+        return match retry_transient(|| journal.start(&start)).await? {
+            StartOutcome::Claimed(previous) => Ok(Started::Claimed(previous)),
+            StartOutcome::Started => Ok(Started::Fresh {
+                session: Box::new(session),
+                user_message: Box::new(user_message),
+            }),
+        };
+    }
+
+    if let Some(client_id) = client_id {
         let outcome = retry_transient(|| {
             ports
                 .messages
@@ -290,34 +330,13 @@ async fn store_start(
         }
     };
 
-    let is_new = existing.is_none();
-    let session = match existing {
-        Some(s) => s,
-        None => {
-            let s = Session::new(
-                ids.session_id,
-                caller.user_id.clone(),
-                config.app.chat_app_id.clone(),
-                agent_id.clone(),
-                entity,
-                now,
-            );
-            if let Err(e) = retry_transient(|| ports.sessions.create(&s)).await {
-                release().await;
-                return Err(e.into());
-            }
-            s
+    if is_new {
+        if let Err(e) = retry_transient(|| ports.sessions.create(&session)).await {
+            release().await;
+            return Err(e.into());
         }
-    };
+    }
 
-    let mut user_message = Message::user(
-        ids.session_id,
-        ids.user_message_id,
-        message.text.clone(),
-        now,
-    );
-    user_message.client_message_id = message.client_message_id.clone();
-    user_message.files = files;
     if let Err(e) = retry_transient(|| ports.messages.put(&user_message)).await {
         if is_new {
             if let Err(undo) = ports.sessions.delete(&ids.session_id).await {

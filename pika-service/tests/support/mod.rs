@@ -48,6 +48,18 @@ impl Platform {
         }
     }
 
+    /// The standard platform writing turns through a turn journal (the
+    /// DynamoDB write path), and the journal to count its calls.
+    pub async fn standard_with_journal() -> (Self, pika_testkit::fakes::journal::InMemoryTurnJournal)
+    {
+        let mut p = Self::standard().await;
+        let (ports, journal) = p.fakes.ports_with_journal();
+        p.config = Arc::new(ConfigCache::new(ports.clone(), p.settings.config_ttl));
+        p.chat = ChatService::new(ports.clone(), p.settings.clone(), p.config.clone());
+        p.ports = ports;
+        (p, journal)
+    }
+
     /// The standard site with chat app `support` (agent `agent`, no tools).
     pub async fn standard() -> Self {
         let p = Self::with_site(fixtures::site());

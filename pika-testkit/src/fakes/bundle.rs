@@ -7,6 +7,7 @@ use super::config::{InMemoryAgentStore, InMemoryChatAppStore, InMemoryToolStore}
 use super::feedback::InMemoryFeedbackStore;
 use super::files::InMemoryFileStore;
 use super::job_lock::InMemoryJobLock;
+use super::journal::InMemoryTurnJournal;
 use super::memory::InMemoryUserMemory;
 use super::messages::InMemoryMessageStore;
 use super::metrics::RecordingMetrics;
@@ -87,6 +88,20 @@ impl FakePorts {
             metrics: self.metrics.clone(),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
+            journal: None,
         }
+    }
+
+    /// The port bundle with a turn journal over the same fakes (the write
+    /// path of a DynamoDB deployment), and the journal to count its calls.
+    pub fn ports_with_journal(&self) -> (Ports, InMemoryTurnJournal) {
+        let journal = InMemoryTurnJournal::new(
+            self.sessions.clone(),
+            self.messages.clone(),
+            self.usage.clone(),
+        );
+        let mut ports = self.ports();
+        ports.journal = Some(Arc::new(journal.clone()));
+        (ports, journal)
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod feedback;
 pub mod files;
 pub mod job_lock;
+pub mod journal;
 pub mod keyset;
 pub mod memory;
 pub mod messages;
