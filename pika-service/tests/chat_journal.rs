@@ -74,8 +74,8 @@ async fn a_retried_turn_is_replayed_without_a_second_finish() {
     assert_eq!(again_events, first_events);
     assert_eq!(
         journal.calls(),
-        (1, 1),
-        "the retry finds the claim and writes nothing"
+        (2, 1),
+        "the retry's start finds the claim and writes nothing"
     );
     assert_eq!(p.fakes.sessions.len(), 1);
     assert_eq!(p.fakes.messages.len(), 2);

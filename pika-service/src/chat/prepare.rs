@@ -62,13 +62,11 @@ pub(super) async fn send(
     }
     let features = resolve_features(caller, &config.app, config.ovr.as_ref(), site);
 
-    // An idempotent retry never starts a second turn.
-    if let Some(client_id) = &message.client_message_id {
-        if let Some(claim) = ports
-            .messages
-            .get_client_message(&caller.user_id, client_id)
-            .await?
-        {
+    // An idempotent retry never starts a second turn. A journal claims the
+    // client id in the same request that stores the message (and reports a
+    // claim found there), so with one the look-up waits for a refusal.
+    if ports.journal.is_none() {
+        if let Some(claim) = claim_of(inner, caller, &message).await? {
             return replay_or_conflict(inner, claim).await;
         }
     }
@@ -87,7 +85,13 @@ pub(super) async fn send(
     let tools = inner.config.tools(&agent.tool_ids).await?;
 
     let entity = features.entity_of(caller);
-    check_quotas(inner, caller, &config, &entity).await?;
+    if let Err(refused) = check_quotas(inner, caller, &config, &entity).await {
+        // A retry of a turn that used the last of the quota is replayed.
+        return match claim_of(inner, caller, &message).await? {
+            Some(claim) => replay_or_conflict(inner, claim).await,
+            None => Err(refused),
+        };
+    }
 
     let session_id = existing
         .as_ref()
@@ -350,6 +354,22 @@ async fn store_start(
         session: Box::new(session),
         user_message: Box::new(user_message),
     })
+}
+
+/// The claim of the message's client id, if it has one and it was claimed.
+async fn claim_of(
+    inner: &ChatInner,
+    caller: &User,
+    message: &SendMessage,
+) -> Result<Option<TurnClaim>, ServiceError> {
+    match &message.client_message_id {
+        Some(client_id) => Ok(inner
+            .ports
+            .messages
+            .get_client_message(&caller.user_id, client_id)
+            .await?),
+        None => Ok(None),
+    }
 }
 
 /// A client message id seen before: replay the stored turn, or answer
