@@ -101,6 +101,14 @@ impl AnalyticsService {
                 "a report covers at most {MAX_RANGE_DAYS} days"
             )));
         }
+        self.build(query).await
+    }
+
+    /// The report for `query`, for jobs (no caller to check).
+    pub(crate) async fn build(
+        &self,
+        query: &AnalyticsQuery,
+    ) -> Result<AnalyticsReport, ServiceError> {
         let rows = self.ports.usage.daily(query.from, query.to).await?;
         let mut report = AnalyticsReport::default();
         let mut series: BTreeMap<NaiveDate, Totals> = query

@@ -24,6 +24,7 @@ pub mod config_cache;
 pub mod error;
 pub mod feedback;
 pub mod insights;
+pub mod jobs;
 pub mod ports;
 mod retry;
 pub mod search;
@@ -41,6 +42,7 @@ pub use config_cache::ConfigCache;
 pub use error::ServiceError;
 pub use feedback::FeedbackService;
 pub use insights::InsightsRunner;
+pub use jobs::{Job, JobOutcome, JobRunner};
 
 pub use ports::{Ports, ServiceSettings};
 pub use search::SearchService;
