@@ -513,3 +513,25 @@ async fn sessions_are_marked_for_insights_when_the_feature_is_on() {
     let session = p.fakes.sessions.find(&stream.session_id).unwrap();
     assert_eq!(session.insight_status, InsightStatus::Pending);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_turn_past_its_time_limit_is_cut_short_and_stored_with_an_error() {
+    let p = Platform::standard().await;
+    p.fakes
+        .runtime
+        .push(Script::new().delta("Partial answer").hang());
+    let alice = fixtures::customer("alice");
+    let message = SendMessage::new(TurnTarget::NewSession(fixtures::chat_app_id(APP)), "Hi")
+        .with_time_limit(Duration::from_secs(5));
+
+    let (stream, events) = p.send(&alice, message).await;
+
+    match events.last().unwrap() {
+        TurnEvent::Error { code, .. } => assert_eq!(code, "turn_timeout"),
+        other => panic!("last event {other:?}"),
+    }
+    let stored = p.fakes.messages.of_session(&stream.session_id);
+    assert_eq!(stored.len(), 2, "the question and the cut answer are kept");
+    assert_eq!(stored[1].content, "Partial answer");
+    assert_eq!(stored[1].error.as_ref().unwrap().code, "turn_timeout");
+}

@@ -47,6 +47,10 @@ pub struct SendMessage {
     pub client_message_id: Option<ClientMessageId>,
     /// Uploaded files to attach: the `fileRef`s the upload service returned.
     pub file_refs: Vec<String>,
+    /// How long the turn may run before it is cut short and stored with a
+    /// `turn_timeout` error (a Lambda function's remaining time, less a
+    /// margin); `None`: no limit.
+    pub time_limit: Option<std::time::Duration>,
 }
 
 impl SendMessage {
@@ -57,7 +61,14 @@ impl SendMessage {
             text: text.into(),
             client_message_id: None,
             file_refs: Vec::new(),
+            time_limit: None,
         }
+    }
+
+    /// The same message with a time limit.
+    pub fn with_time_limit(mut self, limit: std::time::Duration) -> Self {
+        self.time_limit = Some(limit);
+        self
     }
 
     /// The same message with a client message id.

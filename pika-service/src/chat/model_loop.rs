@@ -29,6 +29,8 @@ pub(super) struct LoopContext {
     pub(super) max_tool_iterations: u32,
     pub(super) default_tool_timeout: Duration,
     pub(super) session_id: SessionId,
+    /// When the loop gives up ([`LoopEnd::OutOfTime`]).
+    pub(super) deadline: Option<tokio::time::Instant>,
 }
 
 impl LoopContext {
@@ -61,6 +63,8 @@ pub(super) enum LoopEnd {
     Failed(PortError),
     /// The model kept asking for tools past the bound.
     ToolLimit,
+    /// The turn's time limit passed.
+    OutOfTime,
 }
 
 /// What one answer produced.
@@ -75,6 +79,7 @@ pub(super) struct LoopResult {
 
 enum Next {
     Stop,
+    OutOfTime,
     Item(Option<Result<RuntimeEvent, PortError>>),
 }
 
@@ -110,15 +115,16 @@ pub(super) async fn run(
         };
         let invoked = tokio::select! {
             biased;
-            _ = stop.wait_for(|s| *s) => None,
-            r = inner.ports.runtime.invoke(request) => Some(r),
+            _ = stop.wait_for(|s| *s) => Err(LoopEnd::Stopped),
+            _ = until(cx.deadline) => Err(LoopEnd::OutOfTime),
+            r = inner.ports.runtime.invoke(request) => Ok(r),
         };
         let mut events = match invoked {
-            None => return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens),
-            Some(Err(e)) => {
+            Err(end) => return finish(end, conversation, text, tool_calls, tokens),
+            Ok(Err(e)) => {
                 return finish(LoopEnd::Failed(e), conversation, text, tool_calls, tokens)
             }
-            Some(Ok(s)) => s,
+            Ok(Ok(s)) => s,
         };
 
         let mut call_text = String::new();
@@ -127,11 +133,15 @@ pub(super) async fn run(
             let next = tokio::select! {
                 biased;
                 _ = stop.wait_for(|s| *s) => Next::Stop,
+                _ = until(cx.deadline) => Next::OutOfTime,
                 item = events.next() => Next::Item(item),
             };
             match next {
                 Next::Stop => {
                     return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens)
+                }
+                Next::OutOfTime => {
+                    return finish(LoopEnd::OutOfTime, conversation, text, tool_calls, tokens)
                 }
                 Next::Item(Some(Ok(RuntimeEvent::TextDelta(t)))) => {
                     emit.delta(&t);
@@ -208,15 +218,19 @@ pub(super) async fn run(
             let started = tokio::time::Instant::now();
             let outcome = tokio::select! {
                 biased;
-                _ = stop.wait_for(|s| *s) => None,
-                r = run_tool(inner, cx, &name, input.clone()) => Some(r),
+                _ = stop.wait_for(|s| *s) => Err(LoopEnd::Stopped),
+                _ = until(cx.deadline) => Err(LoopEnd::OutOfTime),
+                r = run_tool(inner, cx, &name, input.clone()) => Ok(r),
             };
-            let Some((ok, output)) = outcome else {
-                conversation.push(ConversationMessage {
-                    role: Role::Assistant,
-                    content: asked,
-                });
-                return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens);
+            let (ok, output) = match outcome {
+                Ok(done) => done,
+                Err(end) => {
+                    conversation.push(ConversationMessage {
+                        role: Role::Assistant,
+                        content: asked,
+                    });
+                    return finish(end, conversation, text, tool_calls, tokens);
+                }
             };
             emit.tool_result(&tool_use_id, ok, &output);
             tool_calls.push(ToolCallRecord {
@@ -243,6 +257,14 @@ pub(super) async fn run(
         });
     }
     finish(LoopEnd::ToolLimit, conversation, text, tool_calls, tokens)
+}
+
+/// Resolves at `deadline`; never without one.
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Runs one tool with its timeout. Failures become a result the model can

@@ -159,6 +159,11 @@ fn final_event(
             "tool_iteration_limit",
             "the agent asked for tools too many times; the answer was cut short".to_string(),
         ),
+        LoopEnd::OutOfTime => failed(
+            "turn_timeout",
+            "the answer took too long and was cut short; what was written so far is kept"
+                .to_string(),
+        ),
     }
 }
 

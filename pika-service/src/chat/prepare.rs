@@ -27,6 +27,7 @@ pub(super) async fn send(
     message: SendMessage,
 ) -> Result<TurnStream, ServiceError> {
     validate_user_text(&message.text).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let time_limit = message.time_limit;
     let ports = &inner.ports;
 
     // Where the message goes, and whether the caller may post there.
@@ -165,6 +166,7 @@ pub(super) async fn send(
             user_message,
             assistant_message_id,
             running: Arc::clone(&running),
+            deadline: time_limit.map(|limit| tokio::time::Instant::now() + limit),
         },
     );
     Ok(TurnStream {

@@ -35,6 +35,8 @@ pub(super) struct Turn {
     pub(super) user_message: Message,
     pub(super) assistant_message_id: pika_domain::ids::MessageId,
     pub(super) running: Arc<RunningTurn>,
+    /// When the model loop must give up (from [`super::SendMessage::time_limit`]).
+    pub(super) deadline: Option<tokio::time::Instant>,
 }
 
 /// Runs `turn` on its own task.
@@ -102,6 +104,7 @@ async fn run(inner: &ChatInner, turn: Turn) {
         max_tool_iterations: site.turn.max_tool_iterations,
         default_tool_timeout: Duration::from_millis(site.turn.tool_timeout_ms),
         session_id: turn.session.session_id,
+        deadline: turn.deadline,
     };
     let conversation =
         prompt::conversation(&history, &turn.user_message, site.turn.history_token_budget);
