@@ -27,9 +27,11 @@ pub fn upload_key(user: &UserId, session: &SessionId, file: &FileId, name: &str)
 /// The key of a session's insight document:
 /// `session-insights/{chatAppId}/{userId}/{sessionId}.json`.
 pub fn insight_key(app: &ChatAppId, user: &UserId, session: &SessionId) -> String {
+    // The same user segment as `insight_prefix`, so erasing a user finds
+    // every document (an injective encoding: no two users share one).
     format!(
         "session-insights/{app}/{}/{session}.json",
-        key_segment(user.as_str())
+        user_segment(user)
     )
 }
 
@@ -117,5 +119,21 @@ mod tests {
             insight_key(&ChatAppId::parse("app").unwrap(), &user, &session),
             "session-insights/app/alice@example.com/01890a5d-ac96-774b-bcce-b302099a8057.json"
         );
+    }
+}
+
+#[cfg(test)]
+mod insight_key_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_users_insight_documents_are_under_their_prefix() {
+        let app = ChatAppId::parse("support").unwrap();
+        let session = SessionId::parse("01890a5d-ac96-774b-bcce-b302099a8057").unwrap();
+        for user in ["alice", "auth0|alice", "x.y@example.com"] {
+            let user = UserId::parse(user).unwrap();
+            assert!(insight_key(&app, &user, &session).starts_with(&insight_prefix(&app, &user)));
+        }
     }
 }
