@@ -177,3 +177,56 @@ fn the_service_uses_only_the_tokio_parts_it_needs() {
         "pika-service asks tokio for {features:?}"
     );
 }
+
+/// The crates a package compiles (normal dependencies, its own features
+/// only), from `cargo tree`.
+fn compiled_crates(package: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .args([
+            "tree",
+            "-p",
+            package,
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_tool_function_compiles_no_web_framework_aws_sdk_or_sqlite() {
+    let crates = compiled_crates("pika-example-order-status-tool");
+    assert!(crates.contains("lambda_runtime"), "{crates:?}");
+    assert!(crates.contains("pika-lambda-shell"), "{crates:?}");
+    for krate in &crates {
+        assert!(
+            !(krate == "axum"
+                || krate.starts_with("aws-sdk-")
+                || krate == "aws-config"
+                || krate == "rusqlite"
+                || krate == "libsqlite3-sys"
+                || krate == "tantivy"
+                || krate == "llama-cpp-2"
+                || krate == "pika-aws-adapters"
+                || krate == "pika-local-adapters"),
+            "the tool function compiles {krate}"
+        );
+    }
+}

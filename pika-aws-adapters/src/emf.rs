@@ -6,7 +6,7 @@
 //!
 //! ```json
 //! {"_aws":{"Timestamp":1768467600000,"CloudWatchMetrics":[{"Namespace":"Pika",
-//!   "Dimensions":[["chatAppId"]],
+//!   "Dimensions":[["chatAppId"],[]],
 //!   "Metrics":[{"Name":"TokenUsage","Unit":"Count"},{"Name":"ResponseLatency","Unit":"Milliseconds"}]}]},
 //!  "chatAppId":"support","TokenUsage":1234,"ResponseLatency":850}
 //! ```
@@ -81,7 +81,7 @@ impl EmfMetrics {
                         "Timestamp": batch.at.timestamp_millis(),
                         "CloudWatchMetrics": [{
                             "Namespace": self.namespace,
-                            "Dimensions": [dimension_keys],
+                            "Dimensions": dimension_sets(&dimension_keys),
                             "Metrics": definitions,
                         }],
                     }),
@@ -158,6 +158,17 @@ fn usable_metrics(batch: &MetricBatch) -> Vec<(&'static str, MetricUnit, Vec<Val
         }
     }
     out
+}
+
+/// The dimension sets of a batch: its own keys, and the empty set, so every
+/// value also counts toward the metric across all chat apps (what the
+/// site-wide alarms watch). A batch without dimensions has the empty set only.
+fn dimension_sets(keys: &[&str]) -> Value {
+    if keys.is_empty() {
+        json!([[]])
+    } else {
+        json!([keys, []])
+    }
 }
 
 #[cfg(test)]
@@ -251,7 +262,7 @@ mod tests {
                 "Timestamp": AT_MS,
                 "CloudWatchMetrics": [{
                     "Namespace": "Pika",
-                    "Dimensions": [["chatAppId"]],
+                    "Dimensions": [["chatAppId"], []],
                     "Metrics": [
                         {"Name": "TokenUsage", "Unit": "Count"},
                         {"Name": "ResponseLatency", "Unit": "Milliseconds"},
@@ -283,7 +294,7 @@ mod tests {
         emf.emit(&batch(&[], metrics));
         let lines = out.lines();
         let dims = |i: usize| lines[i]["_aws"]["CloudWatchMetrics"][0]["Dimensions"].clone();
-        assert_eq!(dims(0), json!([["chatAppId", "entityId"]]));
+        assert_eq!(dims(0), json!([["chatAppId", "entityId"], []]));
         assert_eq!(
             (lines[0]["chatAppId"].clone(), lines[0]["entityId"].clone()),
             (json!("a"), json!("acme"))

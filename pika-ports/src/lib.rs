@@ -11,6 +11,7 @@
 //!
 //! With the `mock` feature, every trait has a mockall mock (`MockSessionStore`, …).
 
+pub mod action_group;
 pub mod bundle;
 pub mod error;
 pub mod page;

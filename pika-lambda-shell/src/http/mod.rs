@@ -44,7 +44,19 @@ pub struct ApiConfig {
     /// When set, turns are refused up front (503 `model_unavailable`) with
     /// this explanation: the local server without a configured model.
     pub turns_unavailable: Option<String>,
+    /// When set, turns are refused here (421 `use_stream_endpoint`) and
+    /// sent to this URL: API Gateway REST buffers responses and stops at
+    /// 29 s, so on AWS turns stream from the `pika-stream` function.
+    pub turns_endpoint: Option<String>,
+    /// When set, search is refused (503 `search_unavailable`) with this
+    /// explanation: a deployment without a search index.
+    pub search_unavailable: Option<String>,
 }
+
+/// How long a turn may run, put on the request by the entry point that
+/// knows (the Lambda stream function: its remaining time less a margin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TurnTimeLimit(pub std::time::Duration);
 
 impl Default for ApiConfig {
     fn default() -> Self {
@@ -55,6 +67,8 @@ impl Default for ApiConfig {
             dev_tokens: false,
             rate_limit: None,
             turns_unavailable: None,
+            turns_endpoint: None,
+            search_unavailable: None,
         }
     }
 }

@@ -115,6 +115,13 @@ pub async fn search(
     Caller(user): Caller,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<impl IntoResponse, ApiError> {
+    if let Some(why) = &s.api.search_unavailable {
+        return Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "search_unavailable",
+            why.clone(),
+        ));
+    }
     let sort = match p.sort.as_deref() {
         None | Some("relevance") => SearchSort::Relevance,
         Some("newest") => SearchSort::Newest,

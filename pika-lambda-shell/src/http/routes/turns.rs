@@ -7,12 +7,13 @@ use super::sessions::session_id;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::http::problem::ApiError;
 use crate::http::wire::SendBody;
-use crate::http::AppState;
+use crate::http::{AppState, TurnTimeLimit};
 use crate::streaming::{self, Encoding};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use futures::stream::BoxStream;
 use pika_domain::ids::{ChatAppId, ClientMessageId, MessageId, SessionId};
@@ -32,11 +33,13 @@ pub async fn send_new(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(app): ApiPath<String>,
+    limit: Option<Extension<TurnTimeLimit>>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SendBody>,
 ) -> Result<Response, ApiError> {
     let app = parse_id(&app, ChatAppId::parse, "chat app id")?;
-    send(s, user, TurnTarget::NewSession(app), &headers, body).await
+    let target = TurnTarget::NewSession(app);
+    send(s, user, target, limit.map(|l| l.0), &headers, body).await
 }
 
 /// A message in an existing session, streamed.
@@ -50,20 +53,37 @@ pub async fn send_in_session(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
+    limit: Option<Extension<TurnTimeLimit>>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SendBody>,
 ) -> Result<Response, ApiError> {
     let id = session_id(&id)?;
-    send(s, user, TurnTarget::Session(id), &headers, body).await
+    send(
+        s,
+        user,
+        TurnTarget::Session(id),
+        limit.map(|l| l.0),
+        &headers,
+        body,
+    )
+    .await
 }
 
 async fn send(
     s: AppState,
     user: pika_domain::user::User,
     target: TurnTarget,
+    limit: Option<TurnTimeLimit>,
     headers: &HeaderMap,
     body: SendBody,
 ) -> Result<Response, ApiError> {
+    if let Some(url) = &s.api.turns_endpoint {
+        return Err(ApiError::new(
+            axum::http::StatusCode::MISDIRECTED_REQUEST,
+            "use_stream_endpoint",
+            format!("turns are streamed from {url}"),
+        ));
+    }
     if let Some(why) = &s.api.turns_unavailable {
         return Err(ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -84,6 +104,7 @@ async fn send(
         text: body.message,
         client_message_id,
         file_refs: body.file_ids,
+        time_limit: limit.map(|l| l.0),
     };
     let turn = s.chat.send(&user, message).await?;
     let encoding = Encoding::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));

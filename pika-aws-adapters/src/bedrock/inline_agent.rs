@@ -1,0 +1,104 @@
+//! `InvokeInlineAgent` as the agent runtime: the agent is defined on every
+//! call (instruction, model, tools as action groups, guardrail), Bedrock
+//! orchestrates, and returns control when it wants a tool run.
+
+use super::errors::{call_error, stream_error};
+use super::inline_events::InlineParser;
+use super::inline_wire::{action_groups, call};
+use super::stream::{runtime_stream, EventSource};
+use super::BedrockOptions;
+use crate::aws::SdkConfig;
+use async_trait::async_trait;
+use aws_sdk_bedrockagentruntime::primitives::event_stream::EventReceiver;
+use aws_sdk_bedrockagentruntime::types::error::InlineAgentResponseStreamError;
+use aws_sdk_bedrockagentruntime::types::{
+    GuardrailConfigurationWithArn, InlineAgentResponseStream, StreamingConfigurations,
+};
+use aws_sdk_bedrockagentruntime::Client;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use pika_ports::{AgentRequest, AgentRuntime, PortError, PortResult, RuntimeStream};
+
+/// The agent runtime over Bedrock inline agents. Cheap to clone (clones
+/// share the client).
+#[derive(Clone, Debug)]
+pub struct InlineAgentRuntime {
+    client: Client,
+    options: BedrockOptions,
+}
+
+impl InlineAgentRuntime {
+    /// A runtime whose client is built once from `sdk`.
+    pub fn new(sdk: &SdkConfig, options: BedrockOptions) -> Self {
+        Self {
+            client: Client::new(sdk),
+            options,
+        }
+    }
+}
+
+#[async_trait]
+impl AgentRuntime for InlineAgentRuntime {
+    async fn invoke(&self, request: AgentRequest) -> PortResult<RuntimeStream> {
+        let inline = call(&request)?;
+        let guardrail = match &self.options.guardrail {
+            Some(g) => Some(
+                GuardrailConfigurationWithArn::builder()
+                    .guardrail_identifier(&g.guardrail_identifier)
+                    .guardrail_version(&g.guardrail_version)
+                    .build()
+                    .map_err(|e| PortError::invalid(format!("bad guardrail configuration: {e}")))?,
+            ),
+            None => None,
+        };
+        let groups = action_groups(&request.tools)?;
+        tracing::debug!(
+            model = %request.model_id,
+            session = %request.session_id,
+            action_groups = groups.len(),
+            continuation = inline.input_text.is_none(),
+            "InvokeInlineAgent"
+        );
+        let output = self
+            .client
+            .invoke_inline_agent()
+            .session_id(request.session_id.to_string())
+            .foundation_model(&request.model_id)
+            .instruction(&request.instruction)
+            .set_action_groups((!groups.is_empty()).then_some(groups))
+            .set_guardrail_configuration(guardrail)
+            .set_input_text(inline.input_text)
+            .inline_session_state(inline.session_state)
+            .enable_trace(true)
+            .streaming_configurations(
+                StreamingConfigurations::builder()
+                    .stream_final_response(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| call_error("InvokeInlineAgent", e))?;
+        Ok(runtime_stream(
+            InlineSource(output.completion),
+            InlineParser::default(),
+            self.options.idle_timeout,
+        ))
+    }
+}
+
+/// The event receiver of an `InvokeInlineAgent` answer.
+struct InlineSource(EventReceiver<InlineAgentResponseStream, InlineAgentResponseStreamError>);
+
+impl EventSource for InlineSource {
+    type Event = InlineAgentResponseStream;
+
+    fn recv(&mut self) -> BoxFuture<'_, Result<Option<InlineAgentResponseStream>, PortError>> {
+        async move {
+            self.0
+                .recv()
+                .await
+                .map_err(|e| stream_error("InvokeInlineAgent", e))
+        }
+        .boxed()
+    }
+}

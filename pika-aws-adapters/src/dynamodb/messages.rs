@@ -1,0 +1,218 @@
+//! [`MessageStore`] on the messages table (docs/storage.md): key
+//! `sessionId` / `messageId`, so a session's messages are one partition in
+//! id (= time) order. Puts are conditional; listings are `Query`s continued
+//! past DynamoDB's 1 MB pages. The client-message claims live on the
+//! claims table (see `claims`).
+
+mod claims;
+
+pub use self::claims::CLAIM_LIFETIME_DAYS;
+
+use self::claims::Claims;
+use super::codec::{self, get_s, s, Item};
+use super::errors::{ddb_error, or_condition};
+use super::query::{batch_delete, query_all, query_page};
+use super::{cursor, tables, Dynamo};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::Put;
+use pika_domain::ids::{ClientMessageId, MessageId, SessionId, UserId};
+use pika_domain::message::Message;
+use pika_ports::{ClaimOutcome, MessageStore, Page, PageRequest, PortError, PortResult, TurnClaim};
+
+const SESSION_ID: &str = "sessionId";
+const MESSAGE_ID: &str = "messageId";
+const KEY_ATTRS: [&str; 2] = [SESSION_ID, MESSAGE_ID];
+
+/// Messages and client-message claims in DynamoDB (see [`MessageStore`]
+/// and docs/storage.md).
+#[derive(Debug, Clone)]
+pub struct DynamoMessageStore {
+    dynamo: Dynamo,
+    table: String,
+    claims: Claims,
+}
+
+impl DynamoMessageStore {
+    /// The messages and claims tables of `dynamo`.
+    pub fn new(dynamo: Dynamo) -> Self {
+        let table = dynamo.table(&tables::MESSAGES);
+        let claims = Claims::new(dynamo.clone());
+        Self {
+            dynamo,
+            table,
+            claims,
+        }
+    }
+
+    /// A query of the messages of `session`, in id order (`forward`) or
+    /// newest first. Reads are consistent: a turn's history must include
+    /// the user message just stored.
+    fn of_session(&self, session: &SessionId, forward: bool) -> QueryFluentBuilder {
+        self.dynamo
+            .client()
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#p = :p")
+            .expression_attribute_names("#p", SESSION_ID)
+            .expression_attribute_values(":p", s(session.to_string()))
+            .scan_index_forward(forward)
+            .consistent_read(true)
+    }
+}
+
+/// A message as one item of a transaction (the turn journal): the same item
+/// and condition as [`MessageStore::put`].
+///
+/// # Errors
+/// `Permanent` if the message does not serialise (a bug).
+pub(crate) fn message_put(table: &str, message: &Message) -> PortResult<Put> {
+    Put::builder()
+        .table_name(table)
+        .set_item(Some(codec::to_item(message)?))
+        .condition_expression("attribute_not_exists(#k)")
+        .expression_attribute_names("#k", MESSAGE_ID)
+        .build()
+        .map_err(|e| PortError::permanent(format!("message put: {e}")))
+}
+
+pub(crate) use self::claims::claim_put;
+
+fn to_messages(items: &[Item]) -> PortResult<Vec<Message>> {
+    items
+        .iter()
+        .map(|item| codec::from_item(item, &[]))
+        .collect()
+}
+
+#[async_trait]
+impl MessageStore for DynamoMessageStore {
+    async fn put(&self, message: &Message) -> PortResult<()> {
+        let (session, id) = (message.session_id, message.message_id);
+        let result = self
+            .dynamo
+            .client()
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(codec::to_item(message)?))
+            .condition_expression("attribute_not_exists(#k)")
+            .expression_attribute_names("#k", MESSAGE_ID)
+            .send()
+            .await;
+        // An item over 400 KB is a ValidationException, classified Invalid.
+        or_condition("put message", result, || {
+            PortError::conflict(format!("message {id} exists in session {session}"))
+        })?;
+        Ok(())
+    }
+
+    async fn get(&self, session: &SessionId, id: &MessageId) -> PortResult<Option<Message>> {
+        let key: Item = [
+            (SESSION_ID.to_string(), s(session.to_string())),
+            (MESSAGE_ID.to_string(), s(id.to_string())),
+        ]
+        .into();
+        let output = self
+            .dynamo
+            .client()
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| ddb_error("get message", e))?;
+        output
+            .item
+            .map(|item| codec::from_item(&item, &[]))
+            .transpose()
+    }
+
+    async fn list(&self, session: &SessionId, page: PageRequest) -> PortResult<Page<Message>> {
+        let start = match &page.cursor {
+            Some(c) => {
+                let key = cursor::decode(c, &KEY_ATTRS)?;
+                if get_s(&key, SESSION_ID) != Some(session.to_string().as_str()) {
+                    return Err(PortError::invalid("cursor was not issued for this session"));
+                }
+                Some(key)
+            }
+            None => None,
+        };
+        let (items, next) = query_page(
+            || self.of_session(session, true),
+            page.size(),
+            start,
+            &KEY_ATTRS,
+        )
+        .await?;
+        Ok(Page {
+            items: to_messages(&items)?,
+            next_cursor: next.map(|key| cursor::encode(&key)),
+        })
+    }
+
+    async fn latest(&self, session: &SessionId, limit: u32) -> PortResult<Vec<Message>> {
+        let want = limit as usize;
+        let mut items: Vec<Item> = Vec::new();
+        let mut start = None;
+        // One query newest first; more only when DynamoDB stops at 1 MB.
+        while items.len() < want {
+            let remaining = i32::try_from(want - items.len()).unwrap_or(i32::MAX);
+            let output = self
+                .of_session(session, false)
+                .limit(remaining)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| ddb_error("latest messages", e))?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        items.truncate(want);
+        items.reverse();
+        to_messages(&items)
+    }
+
+    async fn delete_session(&self, session: &SessionId) -> PortResult<()> {
+        let keys = query_all(|| {
+            self.of_session(session, true)
+                .projection_expression("#p, #m")
+                .expression_attribute_names("#m", MESSAGE_ID)
+        })
+        .await?;
+        let keys = keys
+            .iter()
+            .map(|item| cursor::key_of(item, &KEY_ATTRS))
+            .collect();
+        batch_delete(self.dynamo.client(), &self.table, keys).await
+    }
+
+    async fn claim_client_message(
+        &self,
+        user: &UserId,
+        client_id: &ClientMessageId,
+        claim: &TurnClaim,
+    ) -> PortResult<ClaimOutcome> {
+        self.claims.claim(user, client_id, claim).await
+    }
+
+    async fn get_client_message(
+        &self,
+        user: &UserId,
+        client_id: &ClientMessageId,
+    ) -> PortResult<Option<TurnClaim>> {
+        self.claims.get(user, client_id).await
+    }
+
+    async fn release_client_message(
+        &self,
+        user: &UserId,
+        client_id: &ClientMessageId,
+    ) -> PortResult<()> {
+        self.claims.release(user, client_id).await
+    }
+}

@@ -1,0 +1,89 @@
+//! Deleting everything under a prefix: one `ListObjectsV2` page at a time
+//! (at most 1 000 keys), each page removed with one `DeleteObjects` call
+//! (which takes at most 1 000 keys).
+
+use crate::aws::{classify, kind_of_code};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::Client;
+use pika_ports::{ErrorKind, PortError, PortResult};
+
+/// The most keys one `DeleteObjects` call accepts (and one list page holds).
+pub(super) const BATCH: i32 = 1000;
+
+/// Deletes every object of `bucket` under `prefix` (already checked) and
+/// returns how many were deleted.
+///
+/// # Errors
+/// The classified list or delete error; a key S3 could not delete fails the
+/// whole call with that key's error code (nothing is reported as deleted
+/// that is still there).
+pub(super) async fn delete_prefix(client: &Client, bucket: &str, prefix: &str) -> PortResult<u64> {
+    let mut deleted = 0u64;
+    let mut continuation: Option<String> = None;
+    loop {
+        let page = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .max_keys(BATCH)
+            .set_continuation_token(continuation.take())
+            .send()
+            .await
+            .map_err(|e| classify("s3 ListObjectsV2", e))?;
+        let keys: Vec<ObjectIdentifier> = page
+            .contents()
+            .iter()
+            .filter_map(|object| object.key())
+            .map(|key| ObjectIdentifier::builder().key(key).build())
+            .collect::<Result<_, _>>()
+            .map_err(|e| PortError::permanent(format!("s3 DeleteObjects: {e}")).with_source(e))?;
+        if !keys.is_empty() {
+            deleted += delete_batch(client, bucket, keys).await?;
+        }
+        match page.next_continuation_token() {
+            Some(token) if page.is_truncated() == Some(true) => {
+                continuation = Some(token.to_string())
+            }
+            _ => return Ok(deleted),
+        }
+    }
+}
+
+/// Deletes one batch quietly (S3 reports only failures) and returns its size.
+async fn delete_batch(
+    client: &Client,
+    bucket: &str,
+    keys: Vec<ObjectIdentifier>,
+) -> PortResult<u64> {
+    let count = keys.len() as u64;
+    let delete = Delete::builder()
+        .set_objects(Some(keys))
+        .quiet(true)
+        .build()
+        .map_err(|e| PortError::permanent(format!("s3 DeleteObjects: {e}")).with_source(e))?;
+    let out = client
+        .delete_objects()
+        .bucket(bucket)
+        .delete(delete)
+        .send()
+        .await
+        .map_err(|e| classify("s3 DeleteObjects", e))?;
+    if let Some(failed) = out.errors().first() {
+        let code = failed.code().unwrap_or("unknown");
+        // S3 names its own 500 "InternalError", which the shared list lacks.
+        let kind = match code {
+            "InternalError" => ErrorKind::Transient,
+            other => kind_of_code(other).unwrap_or(ErrorKind::Permanent),
+        };
+        return Err(PortError::new(
+            kind,
+            format!(
+                "s3 DeleteObjects: {} of {count} keys not deleted, first {:?}: {code}: {}",
+                out.errors().len(),
+                failed.key().unwrap_or(""),
+                failed.message().unwrap_or("no message")
+            ),
+        ));
+    }
+    Ok(count)
+}

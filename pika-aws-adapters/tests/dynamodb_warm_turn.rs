@@ -1,0 +1,260 @@
+//! A chat turn on the DynamoDB stores, its requests counted by an SDK
+//! interceptor: a warm turn (existing session, configuration cached, no
+//! quotas) costs 2 reads (the session, the history page) and 2 writes (the
+//! start and the finish transactions of the turn journal).
+#![cfg(feature = "dynamodb")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod moto_support;
+
+use aws_sdk_dynamodb::config::Intercept;
+use aws_sdk_dynamodb::Client;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use futures::StreamExt;
+use pika_aws_adapters::dynamodb::config::{DynamoAgentStore, DynamoChatAppStore, DynamoToolStore};
+use pika_aws_adapters::dynamodb::feedback::DynamoFeedbackStore;
+use pika_aws_adapters::dynamodb::journal::DynamoTurnJournal;
+use pika_aws_adapters::dynamodb::locks::DynamoJobLock;
+use pika_aws_adapters::dynamodb::messages::DynamoMessageStore;
+use pika_aws_adapters::dynamodb::sessions::DynamoSessionStore;
+use pika_aws_adapters::dynamodb::usage::DynamoUsageLedger;
+use pika_aws_adapters::dynamodb::users::DynamoUserStore;
+use pika_aws_adapters::dynamodb::{create_tables, Dynamo};
+use pika_domain::message::Role;
+use pika_domain::quota::QuotaScope;
+use pika_domain::stream::TurnEvent;
+use pika_ports::{CompletionPurpose, MessageStore, Ports, SessionStore, UsageLedger};
+use pika_service::{ChatService, ConfigCache, SendMessage, ServiceSettings, TurnTarget};
+use pika_testkit::fakes::runtime::Script;
+use pika_testkit::{fixtures, FakePorts};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Records the name of every DynamoDB operation the client executes.
+#[derive(Debug, Clone, Default)]
+struct Requests(Arc<Mutex<Vec<String>>>);
+
+impl Requests {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl Intercept for Requests {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    /// Every request sent (retries included), named by its `x-amz-target`
+    /// header (`DynamoDB_20120810.GetItem`).
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or_default();
+        self.0.lock().unwrap().push(operation.to_string());
+        Ok(())
+    }
+}
+
+const READS: &[&str] = &["GetItem", "BatchGetItem", "Query", "Scan"];
+const WRITES: &[&str] = &[
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
+
+fn count(ops: &[String], kinds: &[&str]) -> usize {
+    ops.iter().filter(|o| kinds.contains(&o.as_str())).count()
+}
+
+struct Platform {
+    fakes: FakePorts,
+    dynamo: Dynamo,
+    chat: ChatService,
+    requests: Requests,
+}
+
+async fn platform() -> Platform {
+    let requests = Requests::default();
+    let sdk = moto_support::sdk_config().await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(requests.clone())
+        .build();
+    let client = Client::from_conf(conf);
+    let prefix = moto_support::unique_name("warm");
+    create_tables(&client, &prefix).await.unwrap();
+    let dynamo = Dynamo::new(client, prefix);
+
+    let fakes = FakePorts::new();
+    let ports = Ports {
+        sessions: Arc::new(DynamoSessionStore::new(dynamo.clone())),
+        messages: Arc::new(DynamoMessageStore::new(dynamo.clone())),
+        chat_apps: Arc::new(DynamoChatAppStore::new(dynamo.clone())),
+        agents: Arc::new(DynamoAgentStore::new(dynamo.clone())),
+        tools: Arc::new(DynamoToolStore::new(dynamo.clone())),
+        users: Arc::new(DynamoUserStore::new(dynamo.clone())),
+        feedback: Arc::new(DynamoFeedbackStore::new(dynamo.clone())),
+        usage: Arc::new(DynamoUsageLedger::new(dynamo.clone())),
+        job_lock: Arc::new(DynamoJobLock::new(dynamo.clone())),
+        journal: Some(Arc::new(DynamoTurnJournal::new(dynamo.clone()))),
+        ..fakes.ports()
+    };
+    ports
+        .agents
+        .create(&fixtures::agent("agent", &[]))
+        .await
+        .unwrap();
+    ports
+        .chat_apps
+        .create(&fixtures::chat_app("support", "agent"))
+        .await
+        .unwrap();
+    let settings = ServiceSettings {
+        site: fixtures::site(),
+        ..ServiceSettings::default()
+    };
+    let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
+    let chat = ChatService::new(ports, settings, config);
+    requests.take();
+    Platform {
+        fakes,
+        dynamo,
+        chat,
+        requests,
+    }
+}
+
+async fn run(p: &Platform, message: SendMessage) -> (pika_service::TurnStream, Vec<TurnEvent>) {
+    let user = fixtures::customer("alice");
+    let mut stream = p.chat.send(&user, message).await.expect("turn accepted");
+    let mut events = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(e) = stream.events.next().await {
+            events.push(e.event);
+        }
+    })
+    .await
+    .expect("the turn ends");
+    (stream, events)
+}
+
+#[tokio::test]
+async fn a_warm_turn_costs_two_reads_and_two_writes() {
+    let p = platform().await;
+    p.fakes
+        .runtime
+        .push(Script::answer("Paris.").usage(100, 20));
+    p.fakes
+        .completions
+        .push(CompletionPurpose::Title, "Capital");
+    let first = SendMessage::new(
+        TurnTarget::NewSession(fixtures::chat_app_id("support")),
+        "Capital of France?",
+    );
+    let (stream, events) = run(&p, first).await;
+    assert!(
+        matches!(events.last(), Some(TurnEvent::Done { .. })),
+        "{events:?}"
+    );
+    let session = stream.session_id;
+    let cold = p.requests.take();
+
+    p.fakes
+        .runtime
+        .push(Script::answer("About two million.").usage(150, 30));
+    let (_, events) = run(
+        &p,
+        SendMessage::new(TurnTarget::Session(session), "How many people?"),
+    )
+    .await;
+    assert!(
+        matches!(events.last(), Some(TurnEvent::Done { .. })),
+        "{events:?}"
+    );
+    let warm = p.requests.take();
+
+    assert_eq!(count(&warm, READS), 2, "reads of a warm turn: {warm:?}");
+    assert_eq!(count(&warm, WRITES), 2, "writes of a warm turn: {warm:?}");
+    assert_eq!(
+        warm.iter()
+            .filter(|o| o.as_str() == "TransactWriteItems")
+            .count(),
+        2,
+        "{warm:?}"
+    );
+    assert!(
+        count(&cold, READS) >= 2,
+        "the cold turn also read the configuration: {cold:?}"
+    );
+
+    // What the two transactions stored.
+    let messages = DynamoMessageStore::new(p.dynamo.clone());
+    let history = messages.latest(&session, 10).await.unwrap();
+    let roles: Vec<Role> = history.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [Role::User, Role::Assistant, Role::User, Role::Assistant]
+    );
+    assert_eq!(history[3].content, "About two million.");
+    let stored = DynamoSessionStore::new(p.dynamo.clone())
+        .get(&session)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.last_message_id, Some(history[3].message_id));
+    let answered: u64 = history
+        .iter()
+        .filter_map(|m| m.usage)
+        .map(|u| u.input_tokens + u.output_tokens)
+        .sum();
+    assert_eq!(
+        stored.usage.input_tokens + stored.usage.output_tokens,
+        answered
+    );
+    let since = fixtures::t0() - pika_domain::chrono::Duration::hours(2);
+    let buckets = DynamoUsageLedger::new(p.dynamo.clone())
+        .buckets(QuotaScope::User, "alice", since)
+        .await
+        .unwrap();
+    assert_eq!(buckets.iter().map(|b| b.tokens).sum::<u64>(), answered);
+}
+
+#[tokio::test]
+async fn a_retried_message_is_replayed_from_the_start_transaction() {
+    let p = platform().await;
+    p.fakes.runtime.push(Script::answer("Only once."));
+    p.fakes.completions.push(CompletionPurpose::Title, "Once");
+    let cid = pika_domain::ids::ClientMessageId::parse("client-7").unwrap();
+    let send = || {
+        SendMessage::new(
+            TurnTarget::NewSession(fixtures::chat_app_id("support")),
+            "Hi",
+        )
+        .with_client_id(cid.clone())
+    };
+    let (first, first_events) = run(&p, send()).await;
+    let (again, again_events) = run(&p, send()).await;
+
+    assert!(again.replayed);
+    assert_eq!(again.session_id, first.session_id);
+    assert_eq!(again_events, first_events);
+    let messages = DynamoMessageStore::new(p.dynamo.clone());
+    assert_eq!(
+        messages.latest(&first.session_id, 10).await.unwrap().len(),
+        2
+    );
+    assert_eq!(p.fakes.runtime.calls(), 1, "no second model call");
+}

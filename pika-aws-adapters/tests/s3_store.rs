@@ -1,0 +1,216 @@
+//! The S3 file store on moto: the `FileStore` contract, insight documents,
+//! server-side encryption of every write, and `delete_prefix` in batches.
+#![cfg(feature = "s3")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod moto_support;
+mod s3_support;
+
+use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_s3::error::BoxError;
+use aws_sdk_s3::types::ServerSideEncryption;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use pika_aws_adapters::s3::S3FileStore;
+use pika_domain::files::{insight_key, insight_prefix};
+use pika_ports::{ErrorKind, FileStore, IdGeneratorExt};
+use pika_testkit::contracts::files::file_store_contract;
+use pika_testkit::fakes::clock::SequentialIds;
+use pika_testkit::fixtures::{chat_app_id, user_id};
+use s3_support::{config, fresh_bucket, fresh_store, raw_client};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+#[tokio::test]
+async fn s3_store_passes_the_contract() {
+    file_store_contract(fresh_store).await;
+}
+
+#[tokio::test]
+async fn insight_documents_round_trip_under_their_key() {
+    let store = fresh_store().await;
+    let ids = SequentialIds::new();
+    let app = chat_app_id("support");
+    // The key's user segment is the domain's business; this one keeps its `@`.
+    let user = user_id("alice@example.com");
+    let (first, second) = (ids.session_id(), ids.session_id());
+    let doc = br#"{"sentiment":"positive","scores":{"overall":{"score":9}}}"#.to_vec();
+    let key = insight_key(&app, &user, &first);
+    assert!(key.starts_with("session-insights/support/"), "{key}");
+    store
+        .put(&key, doc.clone(), "application/json")
+        .await
+        .unwrap();
+    store
+        .put(
+            &insight_key(&app, &user, &second),
+            b"{}".to_vec(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(store.get(&key).await.unwrap(), Some(doc.clone()));
+    let info = store.head(&key).await.unwrap().unwrap();
+    assert_eq!(info.size, doc.len() as u64);
+    assert_eq!(info.content_type.as_deref(), Some("application/json"));
+    // The object sits under exactly that key in the bucket.
+    let listed = raw_client()
+        .await
+        .list_objects_v2()
+        .bucket(store.bucket())
+        .prefix("session-insights/")
+        .send()
+        .await
+        .unwrap();
+    let mut keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    keys.sort();
+    let mut wanted = vec![key.clone(), insight_key(&app, &user, &second)];
+    wanted.sort();
+    assert_eq!(keys, wanted);
+
+    // Erasing the user's insights removes both documents.
+    assert_eq!(
+        store
+            .delete_prefix(&insight_prefix(&app, &user))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.get(&key).await.unwrap(), None);
+}
+
+async fn encryption_of(bucket: &str, key: &str) -> (Option<ServerSideEncryption>, Option<String>) {
+    let head = raw_client()
+        .await
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    (
+        head.server_side_encryption().cloned(),
+        head.ssekms_key_id().map(str::to_string),
+    )
+}
+
+#[tokio::test]
+async fn every_write_asks_for_server_side_encryption() {
+    let sdk = moto_support::sdk_config().await;
+    let bucket = fresh_bucket().await;
+    let s3_managed = S3FileStore::new(&sdk, config(&bucket, None));
+    s3_managed
+        .put(
+            "session-insights/a/u/s.json",
+            b"{}".to_vec(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        encryption_of(&bucket, "session-insights/a/u/s.json").await,
+        (Some(ServerSideEncryption::Aes256), None)
+    );
+
+    let kms = S3FileStore::new(&sdk, config(&bucket, Some("alias/pika-test")));
+    kms.put(
+        "session-insights/a/u/t.json",
+        b"{}".to_vec(),
+        "application/json",
+    )
+    .await
+    .unwrap();
+    let (algorithm, key_id) = encryption_of(&bucket, "session-insights/a/u/t.json").await;
+    assert_eq!(algorithm, Some(ServerSideEncryption::AwsKms));
+    assert!(
+        key_id
+            .as_deref()
+            .is_some_and(|k| k.ends_with("alias/pika-test")),
+        "kms key id {key_id:?}"
+    );
+}
+
+#[tokio::test]
+async fn refused_keys_are_never_sent_to_s3() {
+    let store = fresh_store().await;
+    for key in ["", "a/../b", "./a", "uploads/u1/", "a\nb"] {
+        let err = store
+            .put(key, b"x".to_vec(), "text/plain")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Invalid, "put {key:?}: {err}");
+        assert_eq!(store.get(key).await.unwrap(), None, "get {key:?}");
+        assert_eq!(store.head(key).await.unwrap(), None, "head {key:?}");
+    }
+    for prefix in ["", "../", "a/../"] {
+        let err = store.delete_prefix(prefix).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Invalid, "delete_prefix {prefix:?}");
+    }
+}
+
+/// Counts `DeleteObjects` requests (`POST /{bucket}?delete`).
+#[derive(Debug, Clone, Default)]
+struct CountDeletes(Arc<AtomicUsize>);
+
+impl Intercept for CountDeletes {
+    fn name(&self) -> &'static str {
+        "CountDeletes"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request();
+        if request.method() == "POST" && request.uri().contains("?delete") {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn delete_prefix_removes_more_than_one_batch() {
+    let sdk = moto_support::sdk_config().await;
+    let bucket = fresh_bucket().await;
+    let deletes = CountDeletes::default();
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(true)
+        .interceptor(deletes.clone())
+        .build();
+    let store =
+        S3FileStore::with_client(aws_sdk_s3::Client::from_conf(conf), config(&bucket, None));
+
+    let doomed: Vec<String> = (0..1001)
+        .map(|i| format!("uploads/u1/s1/f{i:04}/a.txt"))
+        .collect();
+    stream::iter(
+        doomed
+            .iter()
+            .chain(["uploads/u1/s2/f/b.txt".to_string()].iter()),
+    )
+    .map(|key| store.put(key, b"x".to_vec(), "text/plain"))
+    .buffer_unordered(16)
+    .try_collect::<Vec<()>>()
+    .await
+    .unwrap();
+
+    assert_eq!(store.delete_prefix("uploads/u1/s1/").await.unwrap(), 1001);
+    assert_eq!(
+        deletes.0.load(Ordering::SeqCst),
+        2,
+        "1001 keys take two DeleteObjects calls"
+    );
+    let left = raw_client()
+        .await
+        .list_objects_v2()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = left.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["uploads/u1/s2/f/b.txt"]);
+}

@@ -1,0 +1,109 @@
+//! The port bundle of a Lambda container, built once at cold start from
+//! the AWS adapters and the environment ([`LambdaEnv`]): clients are created
+//! here, never per request.
+
+use super::env::{LambdaEnv, RuntimeKind, SearchTarget};
+use super::fallbacks::{NoMemory, NoSearch, SplitFileStore};
+use pika_aws_adapters::aws::SdkConfig;
+use pika_aws_adapters::bedrock::{
+    BedrockOptions, ConverseCompletions, ConverseRuntime, InlineAgentRuntime,
+};
+use pika_aws_adapters::dynamodb::{
+    config::{DynamoAgentStore, DynamoChatAppStore, DynamoToolStore},
+    feedback::DynamoFeedbackStore,
+    journal::DynamoTurnJournal,
+    locks::DynamoJobLock,
+    messages::DynamoMessageStore,
+    sessions::DynamoSessionStore,
+    usage::DynamoUsageLedger,
+    users::DynamoUserStore,
+    Dynamo,
+};
+use pika_aws_adapters::emf::EmfMetrics;
+use pika_aws_adapters::lambda_tools::{LambdaToolInvoker, LambdaToolsConfig};
+use pika_aws_adapters::memory::{AgentCoreMemory, AgentCoreMemoryConfig};
+use pika_aws_adapters::opensearch::{
+    resolve_domain_endpoint, IndexName, OpenSearchConfig, OpenSearchIndex,
+};
+use pika_aws_adapters::s3::{S3Config, S3FileStore};
+use pika_domain::agent::GuardrailConfig;
+use pika_ports::{
+    AgentRuntime, FileStore, PortError, Ports, SearchIndex, SystemClock, UserMemory, UuidV7Ids,
+};
+use std::sync::Arc;
+
+/// The OpenSearch index of Pika's documents.
+pub const SEARCH_INDEX: &str = "pika-messages";
+
+/// Every port on AWS for `env`.
+///
+/// # Errors
+/// When an adapter cannot be configured (e.g. an OpenSearch domain that
+/// cannot be resolved); the message says which.
+pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortError> {
+    let dynamo = Dynamo::from_sdk_config(sdk, env.table_prefix.clone());
+    let bedrock = BedrockOptions {
+        guardrail: env.guardrail.as_ref().map(|(id, version)| GuardrailConfig {
+            guardrail_identifier: id.clone(),
+            guardrail_version: version.clone(),
+        }),
+        ..BedrockOptions::default()
+    };
+    let runtime: Arc<dyn AgentRuntime> = match env.runtime {
+        RuntimeKind::Converse => Arc::new(ConverseRuntime::new(sdk, bedrock.clone())),
+        RuntimeKind::InlineAgent => Arc::new(InlineAgentRuntime::new(sdk, bedrock.clone())),
+    };
+    let files: Arc<dyn FileStore> = Arc::new(SplitFileStore::new(
+        S3FileStore::new(sdk, S3Config::new(env.files_bucket.clone())),
+        S3FileStore::new(sdk, S3Config::new(env.insights_bucket.clone())),
+    ));
+    let search: Arc<dyn SearchIndex> = match &env.search {
+        SearchTarget::Off => Arc::new(NoSearch),
+        SearchTarget::Endpoint(url) => Arc::new(open_search(url, sdk)?),
+        SearchTarget::Domain(name) => {
+            let url = resolve_domain_endpoint(sdk, name).await?;
+            Arc::new(open_search(url.as_str(), sdk)?)
+        }
+    };
+    let memory: Arc<dyn UserMemory> = match &env.memory_id {
+        Some(id) => Arc::new(AgentCoreMemory::new(
+            sdk,
+            AgentCoreMemoryConfig::new(id.clone()),
+        )?),
+        None => Arc::new(NoMemory),
+    };
+    let tools = LambdaToolsConfig {
+        require_tag: env.tool_tag_check,
+        ..LambdaToolsConfig::default()
+    };
+    Ok(Ports {
+        sessions: Arc::new(DynamoSessionStore::new(dynamo.clone())),
+        messages: Arc::new(DynamoMessageStore::new(dynamo.clone())),
+        chat_apps: Arc::new(DynamoChatAppStore::new(dynamo.clone())),
+        agents: Arc::new(DynamoAgentStore::new(dynamo.clone())),
+        tools: Arc::new(DynamoToolStore::new(dynamo.clone())),
+        users: Arc::new(DynamoUserStore::new(dynamo.clone())),
+        feedback: Arc::new(DynamoFeedbackStore::new(dynamo.clone())),
+        usage: Arc::new(DynamoUsageLedger::new(dynamo.clone())),
+        job_lock: Arc::new(DynamoJobLock::new(dynamo.clone())),
+        runtime,
+        completions: Arc::new(ConverseCompletions::new(sdk, bedrock)),
+        tool_invoker: Arc::new(LambdaToolInvoker::new(sdk, tools)),
+        files,
+        search,
+        memory,
+        // EMF lines on stdout: CloudWatch turns them into metrics, no API call.
+        metrics: Arc::new(EmfMetrics::stdout("Pika")),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+        // A turn's writes as two DynamoDB transactions.
+        journal: Some(Arc::new(DynamoTurnJournal::new(dynamo))),
+    })
+}
+
+fn open_search(url: &str, sdk: &SdkConfig) -> Result<OpenSearchIndex, PortError> {
+    let endpoint = pika_aws_adapters::opensearch::Url::parse(url)
+        .map_err(|e| PortError::permanent(format!("search endpoint {url:?}: {e}")))?;
+    let config = OpenSearchConfig::aws(endpoint, IndexName::parse(SEARCH_INDEX)?);
+    OpenSearchIndex::new(&config, sdk)
+}

@@ -1,0 +1,176 @@
+//! The Lambda entry points (feature `lambda`): thin wiring of the same
+//! router and streaming encoders the local server uses onto the Lambda
+//! runtime, with the AWS adapters behind the ports.
+//!
+//! | binary | trigger | serves |
+//! |---|---|---|
+//! | `pika-api` | API Gateway REST (buffered, 29 s) | every route but the streamed turns ([`api_app`]) |
+//! | `pika-stream` | Function URL, `RESPONSE_STREAM` | the turns, streamed, ending before the deadline ([`stream_app`]) |
+//! | `pika-jobs` | EventBridge schedules | insights, cleanup, usage report ([`jobs::handle`]) |
+//!
+//! Everything heavy (the SDK clients, the JWT keys) is built once per
+//! container at cold start ([`cold_start`]); the configuration comes from
+//! the environment ([`mod@env`], `docs/lambda-env.md`).
+
+pub mod authorizer;
+pub mod compose;
+pub mod deadline;
+pub mod diagnostic;
+pub mod env;
+pub mod fallbacks;
+pub mod jobs;
+pub mod logging;
+pub mod secrets;
+pub mod stage;
+
+use crate::auth::{AuthConfig, AuthMode, Authenticator, JwksSource};
+use crate::http::{router, ApiConfig, AppState};
+use env::{AuthEnv, FunctionKind, LambdaEnv, SearchTarget};
+use pika_service::{Ports, ServiceSettings};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+
+/// What a container builds once: its environment, ports and settings.
+pub struct Container {
+    /// The environment it was configured from.
+    pub env: LambdaEnv,
+    /// The ports on AWS.
+    pub ports: Ports,
+    /// The services' settings.
+    pub settings: ServiceSettings,
+    /// The SDK configuration (region, credentials).
+    pub sdk: pika_aws_adapters::aws::SdkConfig,
+}
+
+/// Starts JSON logging, reads and checks the environment for `function`,
+/// and builds the ports on AWS.
+///
+/// # Errors
+/// A missing or malformed variable (named), or an adapter that cannot be
+/// configured; Lambda reports the cold start as failed with the message.
+pub async fn cold_start(function: FunctionKind) -> Result<Container, lambda_runtime::Error> {
+    logging::init();
+    let env = LambdaEnv::from_process(function)
+        .inspect_err(|e| tracing::error!(error = %e, "cold start refused"))?;
+    let sdk = pika_aws_adapters::aws::load_sdk_config().await;
+    let ports = compose::aws_ports(&env, &sdk).await?;
+    tracing::info!(function = function.as_str(), runtime = ?env.runtime, search = ?env.search, "cold start");
+    Ok(Container {
+        env,
+        ports,
+        settings: ServiceSettings::default(),
+        sdk,
+    })
+}
+
+/// The HTTP settings of a Lambda function: API Gateway and the Function
+/// URL enforce body limits and throttling, so the router's own limiter is
+/// off; the API refuses turns (they stream from `pika-stream`); search is
+/// refused when the deployment has no index.
+pub fn api_config(env: &LambdaEnv) -> ApiConfig {
+    ApiConfig {
+        cors_origins: env.cors_origins.clone(),
+        dev_tokens: false,
+        rate_limit: None,
+        turns_endpoint: match env.function {
+            FunctionKind::Api => Some(
+                env.stream_url
+                    .clone()
+                    .unwrap_or_else(|| "the stream function's URL".to_string()),
+            ),
+            FunctionKind::Stream | FunctionKind::Jobs => None,
+        },
+        search_unavailable: matches!(env.search, SearchTarget::Off)
+            .then(|| "search is not configured on this deployment".to_string()),
+        ..ApiConfig::default()
+    }
+}
+
+/// The authenticator `env` asks for; an HS256 key is read from Secrets
+/// Manager (once: this runs at cold start).
+///
+/// # Errors
+/// A key that cannot be read or a JWKS that cannot be fetched.
+pub async fn authenticator(
+    env: &LambdaEnv,
+    sdk: &pika_aws_adapters::aws::SdkConfig,
+) -> Result<Authenticator, lambda_runtime::Error> {
+    let mut config = match &env.auth {
+        None | Some(AuthEnv::Authorizer) => AuthConfig::new(AuthMode::AuthorizerContext),
+        Some(AuthEnv::Jwt {
+            secret_arn,
+            jwks_url,
+            issuer,
+            audience,
+        }) => {
+            let mut config = AuthConfig::new(AuthMode::Jwt);
+            if let Some(arn) = secret_arn {
+                let client = aws_sdk_secretsmanager::Client::new(sdk);
+                config.hs256_secret = Some(secrets::hs256_key(&client, arn).await?);
+            }
+            config.jwks = jwks_url.clone().map(JwksSource::Url);
+            config.issuer = Some(issuer.clone());
+            config.audience = Some(audience.clone());
+            config
+        }
+    };
+    let names = &env.claim_names;
+    if let Some(name) = &names.user_type {
+        config.claims.user_type = name.clone();
+    }
+    if let Some(name) = &names.roles {
+        config.claims.roles = name.clone();
+    }
+    if let Some(name) = &names.custom_data {
+        config.claims.custom_data = name.clone();
+    }
+    Ok(Authenticator::new(config).await?)
+}
+
+/// The application state of a container.
+///
+/// # Errors
+/// As [`authenticator`].
+pub async fn app_state(container: &Container) -> Result<AppState, lambda_runtime::Error> {
+    let auth = authenticator(&container.env, &container.sdk).await?;
+    Ok(AppState::new(
+        container.ports.clone(),
+        container.settings.clone(),
+        Arc::new(auth),
+        api_config(&container.env),
+    ))
+}
+
+/// The `pika-api` service: the router, with API Gateway's authorizer
+/// claims put where the router's authentication reads them.
+pub fn api_app(
+    state: AppState,
+) -> impl tower::Service<
+    lambda_http::Request,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone {
+    ServiceBuilder::new()
+        .map_request(stage::strip_stage)
+        .map_request(authorizer::attach_claims)
+        .service(router(state))
+}
+
+/// The `pika-stream` service: the router, each request carrying the time
+/// left before the invocation's deadline less `margin`.
+pub fn stream_app(
+    state: AppState,
+    margin: Duration,
+) -> impl tower::Service<
+    lambda_http::Request,
+    Response = axum::response::Response,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone {
+    ServiceBuilder::new()
+        .map_request(move |r| deadline::attach_time_limit(r, margin))
+        .service(router(state))
+}

@@ -1,0 +1,285 @@
+//! The Lambda functions' environment: refused at cold start with the
+//! variable named, and — against the CDK stack's synthesized template
+//! (`bash infra/synth.sh`) — every variable a function needs is set by the
+//! stack, and the stack sets no `PIKA_*` variable the binary does not read.
+#![cfg(feature = "lambda")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use pika_lambda_shell::lambda::env::{AuthEnv, FunctionKind, LambdaEnv, RuntimeKind, SearchTarget};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const BASE: &[(&str, &str)] = &[
+    ("PIKA_TABLE_PREFIX", "pika"),
+    ("PIKA_FILES_BUCKET", "files"),
+    ("PIKA_INSIGHTS_BUCKET", "insights"),
+    ("PIKA_AGENT_RUNTIME", "converse"),
+];
+
+fn read(function: FunctionKind, extra: &[(&str, &str)]) -> Result<LambdaEnv, String> {
+    let mut vars: BTreeMap<String, String> = BASE
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    vars.entry("PIKA_FUNCTION".to_string())
+        .or_insert_with(|| function.as_str().to_string());
+    LambdaEnv::read(function, |k| vars.get(k).cloned()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_complete_environment_reads_back() {
+    let env = read(
+        FunctionKind::Stream,
+        &[
+            ("PIKA_AUTH_MODE", "jwt"),
+            (
+                "PIKA_JWKS_URL",
+                "https://cognito-idp.us-east-1.amazonaws.com/p/.well-known/jwks.json",
+            ),
+            (
+                "PIKA_JWT_ISSUER",
+                "https://cognito-idp.us-east-1.amazonaws.com/p",
+            ),
+            ("PIKA_JWT_AUDIENCE", "client"),
+            ("PIKA_SEARCH_DOMAIN", "pika-search"),
+            ("PIKA_AGENT_RUNTIME", "inline-agent"),
+            ("PIKA_TURN_DEADLINE_MARGIN_MS", "15000"),
+            ("PIKA_CORS_ORIGINS", "https://a.example, https://b.example"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(env.runtime, RuntimeKind::InlineAgent);
+    assert_eq!(env.search, SearchTarget::Domain("pika-search".to_string()));
+    assert_eq!(env.deadline_margin.as_millis(), 15000);
+    assert_eq!(env.cors_origins, ["https://a.example", "https://b.example"]);
+    assert!(env.tool_tag_check, "tag checking is on unless turned off");
+    assert!(matches!(env.auth, Some(AuthEnv::Jwt { .. })));
+}
+
+#[test]
+fn every_missing_or_malformed_variable_is_named() {
+    // (function, variables beside the base ones, what the error must name)
+    type Case<'a> = (FunctionKind, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
+        (
+            FunctionKind::Jobs,
+            &[("PIKA_TABLE_PREFIX", " ")],
+            "PIKA_TABLE_PREFIX: missing",
+        ),
+        (
+            FunctionKind::Jobs,
+            &[("PIKA_FUNCTION", "api")],
+            "PIKA_FUNCTION",
+        ),
+        (
+            FunctionKind::Jobs,
+            &[("PIKA_AGENT_RUNTIME", "gpt")],
+            "PIKA_AGENT_RUNTIME",
+        ),
+        (FunctionKind::Api, &[], "PIKA_AUTH_MODE: missing"),
+        (
+            FunctionKind::Stream,
+            &[("PIKA_AUTH_MODE", "authorizer")],
+            "PIKA_AUTH_MODE",
+        ),
+        (
+            FunctionKind::Api,
+            &[("PIKA_AUTH_MODE", "jwt")],
+            "PIKA_JWKS_URL",
+        ),
+        (
+            FunctionKind::Api,
+            &[
+                ("PIKA_AUTH_MODE", "jwt"),
+                ("PIKA_JWKS_URL", "https://x/jwks"),
+            ],
+            "PIKA_JWT_ISSUER",
+        ),
+        (
+            FunctionKind::Jobs,
+            &[("PIKA_SEARCH_ENDPOINT", "search.local")],
+            "PIKA_SEARCH_ENDPOINT",
+        ),
+        (
+            FunctionKind::Jobs,
+            &[("PIKA_GUARDRAIL_ID", "g")],
+            "PIKA_GUARDRAIL_VERSION",
+        ),
+        (
+            FunctionKind::Jobs,
+            &[("PIKA_TOOL_TAG_CHECK", "yes")],
+            "PIKA_TOOL_TAG_CHECK",
+        ),
+        (
+            FunctionKind::Jobs,
+            &[("PIKA_TURN_DEADLINE_MARGIN_MS", "ten")],
+            "PIKA_TURN_DEADLINE_MARGIN_MS",
+        ),
+    ];
+    for (function, extra, named) in cases {
+        let err = read(*function, extra).unwrap_err();
+        assert!(err.contains(named), "{extra:?}: {err}");
+    }
+}
+
+#[test]
+fn each_function_reads_what_it_requires() {
+    for f in [FunctionKind::Api, FunctionKind::Stream, FunctionKind::Jobs] {
+        for required in f.required() {
+            assert!(f.variables().contains(required), "{f:?} {required}");
+        }
+    }
+}
+
+/// The synthesized stack, or `None` (with a note) when `infra/synth.sh`
+/// has not run; in CI (`CI` set) a missing template fails.
+fn template() -> Option<Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/cdk.out/PikaStack.template.json"
+    );
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(serde_json::from_str(&text).unwrap()),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{path} is missing: CI runs `bash infra/synth.sh` before the tests")
+        }
+        Err(_) => {
+            eprintln!("skipped: run `bash infra/synth.sh` to check the stack's environment");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_cdk_stack_sets_what_each_function_reads() {
+    let Some(template) = template() else { return };
+    let mut seen = Vec::new();
+    for resource in template["Resources"].as_object().unwrap().values() {
+        if resource["Type"] != "AWS::Lambda::Function" {
+            continue;
+        }
+        let vars = resource["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let Some(function) = vars.get("PIKA_FUNCTION").and_then(Value::as_str) else {
+            continue;
+        };
+        let kind = match function {
+            "api" => FunctionKind::Api,
+            "stream" => FunctionKind::Stream,
+            "jobs" => FunctionKind::Jobs,
+            other => panic!("a function with PIKA_FUNCTION={other}"),
+        };
+        seen.push(kind);
+        for name in vars.keys().filter(|k| k.starts_with("PIKA_")) {
+            assert!(
+                kind.variables().contains(&name.as_str()),
+                "the stack sets {name} on {function}, which the binary does not read"
+            );
+        }
+        // Values CloudFormation fills in at deploy time (bucket names,
+        // ARNs, URLs) stand in as plausible literals.
+        let literal = |name: &str| -> Option<String> {
+            vars.get(name).map(|v| match v.as_str() {
+                Some(text) => text.to_string(),
+                None if name.ends_with("_URL")
+                    || name.ends_with("ENDPOINT")
+                    || name.ends_with("ISSUER") =>
+                {
+                    "https://deploy-time.example".to_string()
+                }
+                None => "deploy-time-value".to_string(),
+            })
+        };
+        if let Err(e) = LambdaEnv::read(kind, literal) {
+            panic!("the {function} function would not start: {e}");
+        }
+    }
+    seen.sort_by_key(|k| k.as_str());
+    assert_eq!(
+        seen,
+        [FunctionKind::Api, FunctionKind::Jobs, FunctionKind::Stream],
+        "one function of each kind"
+    );
+}
+
+/// A key schema as (attribute, HASH|RANGE) pairs.
+fn key_schema(schema: &Value) -> Vec<(String, String)> {
+    schema
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap().to_string(),
+                k["KeyType"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn spec_schema(key: &pika_aws_adapters::dynamodb::tables::KeySpec) -> Vec<(String, String)> {
+    let mut out = vec![(key.partition.to_string(), "HASH".to_string())];
+    if let Some(sort) = key.sort {
+        out.push((sort.to_string(), "RANGE".to_string()));
+    }
+    out
+}
+
+#[test]
+fn the_cdk_stack_declares_the_tables_the_adapters_use() {
+    let Some(template) = template() else { return };
+    let tables: BTreeMap<String, &Value> = template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::DynamoDB::Table")
+        .map(|r| {
+            (
+                r["Properties"]["TableName"].as_str().unwrap().to_string(),
+                &r["Properties"],
+            )
+        })
+        .collect();
+    assert_eq!(tables.len(), pika_aws_adapters::dynamodb::ALL_TABLES.len());
+    for spec in pika_aws_adapters::dynamodb::ALL_TABLES {
+        let name = pika_aws_adapters::dynamodb::table_name("pika", spec);
+        let table = tables
+            .get(&name)
+            .unwrap_or_else(|| panic!("no table {name}"));
+        assert_eq!(
+            key_schema(&table["KeySchema"]),
+            spec_schema(&spec.key),
+            "{name}"
+        );
+        assert_eq!(table["BillingMode"], "PAY_PER_REQUEST", "{name}");
+        assert_eq!(
+            table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true,
+            "{name}"
+        );
+        let indexes: BTreeMap<String, Vec<(String, String)>> = table["GlobalSecondaryIndexes"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|g| {
+                        assert_eq!(g["Projection"]["ProjectionType"], "ALL");
+                        (
+                            g["IndexName"].as_str().unwrap().to_string(),
+                            key_schema(&g["KeySchema"]),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let expected: BTreeMap<String, Vec<(String, String)>> = spec
+            .indexes
+            .iter()
+            .map(|i| (i.name.to_string(), spec_schema(&i.key)))
+            .collect();
+        assert_eq!(indexes, expected, "{name}");
+        let ttl = table["TimeToLiveSpecification"]["AttributeName"].as_str();
+        assert_eq!(ttl, spec.ttl, "{name}");
+    }
+}
