@@ -16,7 +16,6 @@ use pika_domain::agent::GuardrailConfig;
 use pika_domain::cost::TokenUsage;
 use pika_domain::ids::{SessionId, ToolName};
 use pika_domain::message::Role;
-use pika_domain::stream::TurnEvent;
 use pika_ports::{
     AgentRequest, AgentRuntime, Completion, CompletionModel, CompletionPurpose, CompletionRequest,
     ConversationMessage, ErrorKind, RuntimeEvent, StopReason, ToolSpec,
@@ -211,32 +210,12 @@ async fn the_chat_service_runs_the_tool_the_model_asks_for_and_sends_back_its_re
     let turn = weather_turn(Arc::new(runtime(&server)), "Weather in Lyon?").await;
 
     // The user saw the tool run and the answer.
-    let tool_call = turn.events.iter().find_map(|e| match e {
-        TurnEvent::ToolCall {
-            tool_use_id,
-            tool_name,
-            ..
-        } => Some((tool_use_id.clone(), tool_name.clone())),
-        _ => None,
-    });
     assert_eq!(
-        tool_call,
+        turn.first_tool_call(),
         Some(("tooluse_abc".to_string(), "get_weather".to_string()))
     );
-    assert!(
-        matches!(turn.events.last(), Some(TurnEvent::Done { .. })),
-        "{:?}",
-        turn.events
-    );
-    let said: String = turn
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            TurnEvent::Delta { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(said, "Let me check. It is 21 °C in Lyon.");
+    assert!(turn.ended_done(), "{:?}", turn.events);
+    assert_eq!(turn.said(), "Let me check. It is 21 °C in Lyon.");
     // The tool got the streamed input, assembled.
     let calls = turn.fakes.tool_invoker.calls_of("get_weather");
     assert_eq!(calls.len(), 1);

@@ -14,15 +14,10 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use futures::StreamExt;
-use pika_aws_adapters::dynamodb::config::{DynamoAgentStore, DynamoChatAppStore, DynamoToolStore};
-use pika_aws_adapters::dynamodb::feedback::DynamoFeedbackStore;
-use pika_aws_adapters::dynamodb::journal::DynamoTurnJournal;
-use pika_aws_adapters::dynamodb::locks::DynamoJobLock;
 use pika_aws_adapters::dynamodb::messages::DynamoMessageStore;
 use pika_aws_adapters::dynamodb::sessions::DynamoSessionStore;
 use pika_aws_adapters::dynamodb::usage::DynamoUsageLedger;
-use pika_aws_adapters::dynamodb::users::DynamoUserStore;
-use pika_aws_adapters::dynamodb::{create_tables, Dynamo};
+use pika_aws_adapters::dynamodb::{create_tables, Dynamo, DynamoStores};
 use pika_domain::message::Role;
 use pika_domain::quota::QuotaScope;
 use pika_domain::stream::TurnEvent;
@@ -99,17 +94,18 @@ async fn platform() -> Platform {
     let dynamo = Dynamo::new(client, prefix);
 
     let fakes = FakePorts::new();
+    let stores = DynamoStores::new(&dynamo);
     let ports = Ports {
-        sessions: Arc::new(DynamoSessionStore::new(dynamo.clone())),
-        messages: Arc::new(DynamoMessageStore::new(dynamo.clone())),
-        chat_apps: Arc::new(DynamoChatAppStore::new(dynamo.clone())),
-        agents: Arc::new(DynamoAgentStore::new(dynamo.clone())),
-        tools: Arc::new(DynamoToolStore::new(dynamo.clone())),
-        users: Arc::new(DynamoUserStore::new(dynamo.clone())),
-        feedback: Arc::new(DynamoFeedbackStore::new(dynamo.clone())),
-        usage: Arc::new(DynamoUsageLedger::new(dynamo.clone())),
-        job_lock: Arc::new(DynamoJobLock::new(dynamo.clone())),
-        journal: Some(Arc::new(DynamoTurnJournal::new(dynamo.clone()))),
+        sessions: stores.sessions,
+        messages: stores.messages,
+        chat_apps: stores.chat_apps,
+        agents: stores.agents,
+        tools: stores.tools,
+        users: stores.users,
+        feedback: stores.feedback,
+        usage: stores.usage,
+        job_lock: stores.job_lock,
+        journal: Some(stores.journal),
         ..fakes.ports()
     };
     ports

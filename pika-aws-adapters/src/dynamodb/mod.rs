@@ -14,11 +14,13 @@ pub mod locks;
 pub mod messages;
 mod query;
 pub mod sessions;
+mod stores;
 pub mod tables;
 pub mod usage;
 pub mod users;
 
 pub use errors::{ddb_error, is_condition_failure};
+pub use stores::DynamoStores;
 pub use tables::{create_tables, table_name, TableSpec, ALL_TABLES};
 
 use aws_sdk_dynamodb::Client;

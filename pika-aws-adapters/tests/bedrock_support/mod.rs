@@ -17,6 +17,7 @@ use axum::Router;
 use futures::stream::{self, StreamExt};
 use pika_aws_adapters::aws::SdkConfig;
 use pika_domain::cost::TokenUsage;
+use pika_domain::stream::TurnEvent;
 use pika_ports::{PortError, RuntimeEvent, RuntimeStream};
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -255,6 +256,36 @@ pub struct Turn {
     pub events: Vec<pika_domain::stream::TurnEvent>,
     pub fakes: pika_testkit::FakePorts,
     pub session_id: pika_domain::ids::SessionId,
+}
+
+impl Turn {
+    /// The first tool call the user saw: (tool use id, tool name).
+    pub fn first_tool_call(&self) -> Option<(String, String)> {
+        self.events.iter().find_map(|e| match e {
+            TurnEvent::ToolCall {
+                tool_use_id,
+                tool_name,
+                ..
+            } => Some((tool_use_id.clone(), tool_name.clone())),
+            _ => None,
+        })
+    }
+
+    /// Whether the turn ended with `done`.
+    pub fn ended_done(&self) -> bool {
+        matches!(self.events.last(), Some(TurnEvent::Done { .. }))
+    }
+
+    /// The text the user saw, deltas joined.
+    pub fn said(&self) -> String {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                TurnEvent::Delta { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// A user asks `question` in a chat app whose agent has the `get_weather`

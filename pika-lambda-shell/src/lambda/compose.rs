@@ -8,17 +8,7 @@ use pika_aws_adapters::aws::SdkConfig;
 use pika_aws_adapters::bedrock::{
     BedrockOptions, ConverseCompletions, ConverseRuntime, InlineAgentRuntime,
 };
-use pika_aws_adapters::dynamodb::{
-    config::{DynamoAgentStore, DynamoChatAppStore, DynamoToolStore},
-    feedback::DynamoFeedbackStore,
-    journal::DynamoTurnJournal,
-    locks::DynamoJobLock,
-    messages::DynamoMessageStore,
-    sessions::DynamoSessionStore,
-    usage::DynamoUsageLedger,
-    users::DynamoUserStore,
-    Dynamo,
-};
+use pika_aws_adapters::dynamodb::{Dynamo, DynamoStores};
 use pika_aws_adapters::emf::EmfMetrics;
 use pika_aws_adapters::lambda_tools::{LambdaToolInvoker, LambdaToolsConfig};
 use pika_aws_adapters::memory::{AgentCoreMemory, AgentCoreMemoryConfig};
@@ -41,7 +31,7 @@ pub const SEARCH_INDEX: &str = "pika-messages";
 /// When an adapter cannot be configured (e.g. an OpenSearch domain that
 /// cannot be resolved); the message says which.
 pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortError> {
-    let dynamo = Dynamo::from_sdk_config(sdk, env.table_prefix.clone());
+    let stores = DynamoStores::new(&Dynamo::from_sdk_config(sdk, env.table_prefix.clone()));
     let bedrock = BedrockOptions {
         guardrail: env.guardrail.as_ref().map(|(id, version)| GuardrailConfig {
             guardrail_identifier: id.clone(),
@@ -77,15 +67,15 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         ..LambdaToolsConfig::default()
     };
     Ok(Ports {
-        sessions: Arc::new(DynamoSessionStore::new(dynamo.clone())),
-        messages: Arc::new(DynamoMessageStore::new(dynamo.clone())),
-        chat_apps: Arc::new(DynamoChatAppStore::new(dynamo.clone())),
-        agents: Arc::new(DynamoAgentStore::new(dynamo.clone())),
-        tools: Arc::new(DynamoToolStore::new(dynamo.clone())),
-        users: Arc::new(DynamoUserStore::new(dynamo.clone())),
-        feedback: Arc::new(DynamoFeedbackStore::new(dynamo.clone())),
-        usage: Arc::new(DynamoUsageLedger::new(dynamo.clone())),
-        job_lock: Arc::new(DynamoJobLock::new(dynamo.clone())),
+        sessions: stores.sessions,
+        messages: stores.messages,
+        chat_apps: stores.chat_apps,
+        agents: stores.agents,
+        tools: stores.tools,
+        users: stores.users,
+        feedback: stores.feedback,
+        usage: stores.usage,
+        job_lock: stores.job_lock,
         runtime,
         completions: Arc::new(ConverseCompletions::new(sdk, bedrock)),
         tool_invoker: Arc::new(LambdaToolInvoker::new(sdk, tools)),
@@ -97,7 +87,7 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
         // A turn's writes as two DynamoDB transactions.
-        journal: Some(Arc::new(DynamoTurnJournal::new(dynamo))),
+        journal: Some(stores.journal),
     })
 }
 

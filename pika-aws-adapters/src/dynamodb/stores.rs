@@ -1,0 +1,48 @@
+//! Every DynamoDB store over one [`Dynamo`], as a shell puts them into its
+//! `Ports` (the Lambda functions, the tests that run a whole turn).
+
+use super::config::{DynamoAgentStore, DynamoChatAppStore, DynamoToolStore};
+use super::feedback::DynamoFeedbackStore;
+use super::journal::DynamoTurnJournal;
+use super::locks::DynamoJobLock;
+use super::messages::DynamoMessageStore;
+use super::sessions::DynamoSessionStore;
+use super::usage::DynamoUsageLedger;
+use super::users::DynamoUserStore;
+use super::Dynamo;
+use std::sync::Arc;
+
+/// One of each DynamoDB port, sharing a client.
+#[derive(Clone)]
+#[allow(missing_docs)] // each field is the store of the port of the same name
+pub struct DynamoStores {
+    pub sessions: Arc<DynamoSessionStore>,
+    pub messages: Arc<DynamoMessageStore>,
+    pub chat_apps: Arc<DynamoChatAppStore>,
+    pub agents: Arc<DynamoAgentStore>,
+    pub tools: Arc<DynamoToolStore>,
+    pub users: Arc<DynamoUserStore>,
+    pub feedback: Arc<DynamoFeedbackStore>,
+    pub usage: Arc<DynamoUsageLedger>,
+    pub job_lock: Arc<DynamoJobLock>,
+    /// A turn's writes as two transactions.
+    pub journal: Arc<DynamoTurnJournal>,
+}
+
+impl DynamoStores {
+    /// Every store on `dynamo`'s tables.
+    pub fn new(dynamo: &Dynamo) -> Self {
+        Self {
+            sessions: Arc::new(DynamoSessionStore::new(dynamo.clone())),
+            messages: Arc::new(DynamoMessageStore::new(dynamo.clone())),
+            chat_apps: Arc::new(DynamoChatAppStore::new(dynamo.clone())),
+            agents: Arc::new(DynamoAgentStore::new(dynamo.clone())),
+            tools: Arc::new(DynamoToolStore::new(dynamo.clone())),
+            users: Arc::new(DynamoUserStore::new(dynamo.clone())),
+            feedback: Arc::new(DynamoFeedbackStore::new(dynamo.clone())),
+            usage: Arc::new(DynamoUsageLedger::new(dynamo.clone())),
+            job_lock: Arc::new(DynamoJobLock::new(dynamo.clone())),
+            journal: Arc::new(DynamoTurnJournal::new(dynamo.clone())),
+        }
+    }
+}
