@@ -42,6 +42,7 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
         max_output_tokens: 321,
         session_id: SessionId::from_v7_parts(1_700_000_000_000, &[7; 10]),
         session_attributes: Map::new(),
+        guardrail: None,
     }
 }
 
@@ -185,6 +186,30 @@ async fn the_request_carries_model_system_history_tools_limit_and_guardrail() {
     assert_eq!(body["inferenceConfig"], json!({ "maxTokens": 321 }));
     assert_eq!(body["guardrailConfig"]["guardrailIdentifier"], "gr-123");
     assert_eq!(body["guardrailConfig"]["guardrailVersion"], "2");
+}
+
+#[tokio::test]
+async fn the_agents_own_guardrail_wins_over_the_sites() {
+    let server =
+        FakeBedrock::start(vec![Reply::Stream(vec![stop("end_turn"), metadata(1, 1)])]).await;
+    let site = BedrockOptions {
+        guardrail: Some(GuardrailConfig {
+            guardrail_identifier: "site".into(),
+            guardrail_version: "1".into(),
+        }),
+        ..BedrockOptions::default()
+    };
+    let runtime = ConverseRuntime::new(&server.sdk_config(), site);
+    let mut ask = request(vec![ConversationMessage::text(Role::User, "Hi")]);
+    ask.guardrail = Some(GuardrailConfig {
+        guardrail_identifier: "agent-gr".into(),
+        guardrail_version: "7".into(),
+    });
+    collect(runtime.invoke(ask).await.unwrap()).await;
+
+    let body = server.received()[0].body.clone();
+    assert_eq!(body["guardrailConfig"]["guardrailIdentifier"], "agent-gr");
+    assert_eq!(body["guardrailConfig"]["guardrailVersion"], "7");
 }
 
 #[tokio::test]

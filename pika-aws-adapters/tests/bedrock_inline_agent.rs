@@ -52,6 +52,7 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
         max_output_tokens: 500,
         session_id: session(),
         session_attributes: attributes,
+        guardrail: None,
     }
 }
 

@@ -27,6 +27,7 @@ pub(crate) fn request(messages: Vec<ConversationMessage>, tools: Vec<ToolSpec>) 
         max_output_tokens: 321,
         session_id: SessionId::from_v7_parts(1_700_000_000_000, &[7; 10]),
         session_attributes: Map::new(),
+        guardrail: None,
     }
 }
 

@@ -29,6 +29,7 @@ fn request() -> AgentRequest {
         max_output_tokens: 64,
         session_id: SessionId::from_v7_parts(1_700_000_000_000, &[1; 10]),
         session_attributes: Map::new(),
+        guardrail: None,
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::error::{PortError, PortResult};
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use pika_domain::agent::GuardrailConfig;
 use pika_domain::cost::TokenUsage;
 use pika_domain::ids::{SessionId, ToolName};
 use pika_domain::message::Role;
@@ -103,6 +104,8 @@ pub struct AgentRequest {
     pub session_id: SessionId,
     /// Attributes handed to tools (PIKA.md §5).
     pub session_attributes: Map<String, Value>,
+    /// The agent's guardrail, for providers that apply one (Bedrock).
+    pub guardrail: Option<GuardrailConfig>,
 }
 
 /// Why a model call ended.

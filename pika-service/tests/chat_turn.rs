@@ -535,3 +535,22 @@ async fn a_turn_past_its_time_limit_is_cut_short_and_stored_with_an_error() {
     assert_eq!(stored[1].content, "Partial answer");
     assert_eq!(stored[1].error.as_ref().unwrap().code, "turn_timeout");
 }
+
+#[tokio::test]
+async fn the_agents_guardrail_goes_with_every_model_call() {
+    let p = Platform::with_site(fixtures::site());
+    let mut agent = fixtures::agent(AGENT, &[]);
+    agent.guardrail = Some(pika_domain::agent::GuardrailConfig {
+        guardrail_identifier: "gr-support".to_string(),
+        guardrail_version: "3".to_string(),
+    });
+    p.seed_app(fixtures::chat_app(APP, AGENT), agent, vec![])
+        .await;
+    p.fakes.runtime.push(Script::answer("Hello."));
+
+    p.first_turn(&fixtures::customer("alice"), "Hi").await;
+
+    let sent = p.fakes.runtime.last_request().unwrap().guardrail.unwrap();
+    assert_eq!(sent.guardrail_identifier, "gr-support");
+    assert_eq!(sent.guardrail_version, "3");
+}

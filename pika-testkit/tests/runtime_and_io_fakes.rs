@@ -34,6 +34,7 @@ fn request(text: &str) -> AgentRequest {
         max_output_tokens: 512,
         session_id: SessionId::from_v7_parts(1_767_225_600_000, &[1; 10]),
         session_attributes: Map::new(),
+        guardrail: None,
     }
 }
 

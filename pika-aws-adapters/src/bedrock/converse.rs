@@ -49,7 +49,12 @@ impl AgentRuntime for ConverseRuntime {
             tools = request.tools.len(),
             "ConverseStream"
         );
-        let guardrail = self.options.guardrail.as_ref().map(|g| {
+        // The agent's own guardrail, else the site's.
+        let guardrail = request
+            .guardrail
+            .as_ref()
+            .or(self.options.guardrail.as_ref());
+        let guardrail = guardrail.map(|g| {
             GuardrailStreamConfiguration::builder()
                 .guardrail_identifier(&g.guardrail_identifier)
                 .guardrail_version(&g.guardrail_version)

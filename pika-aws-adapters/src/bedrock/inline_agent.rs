@@ -41,7 +41,12 @@ impl InlineAgentRuntime {
 impl AgentRuntime for InlineAgentRuntime {
     async fn invoke(&self, request: AgentRequest) -> PortResult<RuntimeStream> {
         let inline = call(&request)?;
-        let guardrail = match &self.options.guardrail {
+        // The agent's own guardrail, else the site's.
+        let guardrail = match request
+            .guardrail
+            .as_ref()
+            .or(self.options.guardrail.as_ref())
+        {
             Some(g) => Some(
                 GuardrailConfigurationWithArn::builder()
                     .guardrail_identifier(&g.guardrail_identifier)

@@ -39,8 +39,8 @@ use std::time::Duration;
 /// What the Bedrock adapters add to the SDK configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BedrockOptions {
-    /// A guardrail applied to every call. The port's request carries no
-    /// guardrail of its own, so this is the site's guardrail.
+    /// The site's guardrail: applied to every call whose agent has none of
+    /// its own (`AgentRequest::guardrail`), and to verifier and title calls.
     pub guardrail: Option<GuardrailConfig>,
     /// Longest wait for the next event of a streamed answer; a longer gap
     /// fails the call as `Transient`.

@@ -178,6 +178,7 @@ mod tests {
             max_output_tokens: 64,
             session_id: SessionId::from_v7_parts(1, &[1; 10]),
             session_attributes: Map::new(),
+            guardrail: None,
         }
     }
 

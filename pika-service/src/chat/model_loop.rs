@@ -31,6 +31,8 @@ pub(super) struct LoopContext {
     pub(super) session_id: SessionId,
     /// When the loop gives up ([`LoopEnd::OutOfTime`]).
     pub(super) deadline: Option<tokio::time::Instant>,
+    /// The agent's guardrail.
+    pub(super) guardrail: Option<pika_domain::agent::GuardrailConfig>,
 }
 
 impl LoopContext {
@@ -112,6 +114,7 @@ pub(super) async fn run(
             max_output_tokens: cx.max_output_tokens,
             session_id: cx.session_id,
             session_attributes: cx.attributes.clone(),
+            guardrail: cx.guardrail.clone(),
         };
         let invoked = tokio::select! {
             biased;

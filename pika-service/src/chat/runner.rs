@@ -105,6 +105,7 @@ async fn run(inner: &ChatInner, turn: Turn) {
         default_tool_timeout: Duration::from_millis(site.turn.tool_timeout_ms),
         session_id: turn.session.session_id,
         deadline: turn.deadline,
+        guardrail: turn.agent.guardrail.clone(),
     };
     let conversation =
         prompt::conversation(&history, &turn.user_message, site.turn.history_token_budget);
