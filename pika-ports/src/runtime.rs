@@ -120,6 +120,9 @@ pub enum StopReason {
     MaxTokens,
     /// A guardrail or content filter intervened.
     ContentFiltered,
+    /// The provider ran the tool loop itself (Bedrock agents) and stopped
+    /// at its own bound on iterations; the answer is cut short.
+    IterationLimit,
 }
 
 /// One event of a model call.

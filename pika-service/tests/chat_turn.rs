@@ -554,3 +554,28 @@ async fn the_agents_guardrail_goes_with_every_model_call() {
     assert_eq!(sent.guardrail_identifier, "gr-support");
     assert_eq!(sent.guardrail_version, "3");
 }
+
+#[tokio::test]
+async fn a_providers_own_iteration_limit_ends_the_turn_as_pikas_does() {
+    let p = Platform::standard().await;
+    p.fakes.runtime.push(
+        Script::new()
+            .delta("Partly done")
+            .complete(StopReason::IterationLimit),
+    );
+
+    let (stream, events) = p
+        .first_turn(&fixtures::customer("alice"), "Do it all")
+        .await;
+
+    match events.last().unwrap() {
+        TurnEvent::Error { code, .. } => assert_eq!(code, "tool_iteration_limit"),
+        other => panic!("last event {other:?}"),
+    }
+    let stored = p.fakes.messages.of_session(&stream.session_id);
+    assert_eq!(stored[1].content, "Partly done");
+    assert_eq!(
+        stored[1].error.as_ref().unwrap().code,
+        "tool_iteration_limit"
+    );
+}

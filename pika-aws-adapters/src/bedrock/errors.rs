@@ -75,15 +75,6 @@ pub(super) fn is_max_iterations(message: &str) -> bool {
     lower.contains("max iterations") || lower.contains("maximum iterations")
 }
 
-/// The error for Bedrock's iteration limit. The port has no kind of its
-/// own for it; the message starts with the service's code for the same
-/// condition, `tool_iteration_limit`.
-pub(super) fn max_iterations_error(detail: &str) -> PortError {
-    PortError::permanent(format!(
-        "tool_iteration_limit: the Bedrock agent exceeded its maximum number of iterations: {detail}"
-    ))
-}
-
 fn bedrock_kind(code: &str) -> Option<ErrorKind> {
     BEDROCK_TRANSIENT_CODES
         .contains(&code)

@@ -4,7 +4,7 @@
 //! reported as a trace. The stream has no stop event: its end completes the
 //! call (`ToolUse` after a return of control).
 
-use super::errors::{is_max_iterations, max_iterations_error};
+use super::errors::is_max_iterations;
 use super::inline_wire::tool_use_id;
 use super::outbox::Outbox;
 use super::stream::EventParser;
@@ -243,7 +243,7 @@ impl InlineParser {
     /// for its bound), then the error.
     fn limit(&mut self, detail: &str) {
         self.push_trace("limit", json!({ "source": "bedrock", "reason": detail }));
-        self.out.fail(max_iterations_error(detail));
+        self.out.complete(StopReason::IterationLimit);
     }
 
     fn push_trace(&mut self, kind: &str, detail: Value) {

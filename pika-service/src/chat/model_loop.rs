@@ -194,6 +194,11 @@ pub(super) async fn run(
         };
         drop(events);
 
+        if reason == StopReason::IterationLimit {
+            // The provider's own tool loop hit its bound: as Pika's own.
+            conversation.push(ConversationMessage::text(Role::Assistant, call_text));
+            return finish(LoopEnd::ToolLimit, conversation, text, tool_calls, tokens);
+        }
         if reason != StopReason::ToolUse || requested.is_empty() {
             conversation.push(ConversationMessage::text(Role::Assistant, call_text));
             return finish(LoopEnd::Completed, conversation, text, tool_calls, tokens);
