@@ -31,6 +31,7 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
         instruction: "You are Pika.".into(),
         messages,
         tools: vec![ToolSpec {
+            lambda_arn: None,
             name: ToolName::parse("get_weather").unwrap(),
             description: "Weather in a city".into(),
             input_schema: json!({

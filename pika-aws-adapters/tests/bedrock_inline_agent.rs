@@ -38,6 +38,7 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
         instruction: INSTRUCTION.into(),
         messages,
         tools: vec![ToolSpec {
+            lambda_arn: None,
             name: ToolName::parse("get_weather").unwrap(),
             description: "Weather in a city".into(),
             input_schema: json!({
@@ -199,6 +200,22 @@ async fn the_request_defines_the_agent_its_action_groups_and_session_state() {
         ])
     );
     assert_eq!(state.get("invocationId"), None::<&Value>);
+}
+
+#[tokio::test]
+async fn a_tool_with_a_lambda_arn_is_run_by_bedrocks_lambda_executor() {
+    let server = FakeBedrock::start(vec![Reply::Stream(vec![chunk("Done.")])]).await;
+    let runtime = InlineAgentRuntime::new(&server.sdk_config(), BedrockOptions::default());
+    let mut ask = ask("Weather in Lyon?");
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:weather";
+    ask.tools[0].lambda_arn = Some(arn.to_string());
+    collect(runtime.invoke(ask).await.unwrap()).await;
+
+    let body = &server.received()[0].body;
+    assert_eq!(
+        body["actionGroups"][0]["actionGroupExecutor"],
+        json!({ "lambda": arn })
+    );
 }
 
 #[tokio::test]

@@ -247,6 +247,7 @@ mod tests {
     #[test]
     fn the_system_prompt_lists_each_tool_after_the_instruction() {
         let tools = [pika_ports::ToolSpec {
+            lambda_arn: None,
             name: pika_domain::ids::ToolName::parse("current_time").unwrap(),
             description: "The time.".into(),
             input_schema: json!({"type": "object"}),

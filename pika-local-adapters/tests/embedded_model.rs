@@ -265,6 +265,7 @@ async fn with_tools_the_answer_is_either_a_call_or_plain_text() {
     let model = load(config);
     let mut request = ask("What time is it in Tokyo? Use the tool.", 96);
     request.tools = vec![ToolSpec {
+        lambda_arn: None,
         name: ToolName::parse("current_time").unwrap(),
         description: "The current time in an IANA time zone.".into(),
         input_schema: json!({

@@ -33,6 +33,7 @@ pub(crate) fn request(messages: Vec<ConversationMessage>, tools: Vec<ToolSpec>) 
 
 fn weather_tool() -> ToolSpec {
     ToolSpec {
+        lambda_arn: None,
         name: ToolName::parse("get_weather").unwrap(),
         description: "Weather in a city".into(),
         input_schema: json!({

@@ -85,6 +85,10 @@ pub struct ToolSpec {
     pub description: String,
     /// A JSON Schema object of its input.
     pub input_schema: Value,
+    /// The Lambda function that runs it, for providers that may invoke it
+    /// themselves (Bedrock agents' Lambda executor); `None`: the caller runs
+    /// the tool (return of control).
+    pub lambda_arn: Option<String>,
 }
 
 /// One invocation of the agent.

@@ -579,3 +579,36 @@ async fn a_providers_own_iteration_limit_ends_the_turn_as_pikas_does() {
         "tool_iteration_limit"
     );
 }
+
+#[tokio::test]
+async fn lambda_tools_tell_the_runtime_their_function_and_inline_tools_do_not() {
+    let p = Platform::with_site(fixtures::site());
+    let mut lambda = fixtures::inline_tool("orders", "get_order_status");
+    lambda.execution_type = pika_domain::tool::ExecutionType::Lambda;
+    lambda.lambda_arn = Some("arn:aws:lambda:us-east-1:123456789012:function:orders".to_string());
+    p.seed_app(
+        fixtures::chat_app(APP, AGENT),
+        fixtures::agent(AGENT, &["orders", "weather"]),
+        vec![lambda, fixtures::inline_tool("weather", "get_weather")],
+    )
+    .await;
+    p.fakes.runtime.push(Script::answer("Hi."));
+
+    p.first_turn(&fixtures::customer("alice"), "Hello").await;
+
+    let request = p.fakes.runtime.last_request().unwrap();
+    let arn_of = |name: &str| {
+        request
+            .tools
+            .iter()
+            .find(|t| t.name.as_str() == name)
+            .unwrap()
+            .lambda_arn
+            .clone()
+    };
+    assert_eq!(
+        arn_of("get_order_status").as_deref(),
+        Some("arn:aws:lambda:us-east-1:123456789012:function:orders")
+    );
+    assert_eq!(arn_of("get_weather"), None);
+}

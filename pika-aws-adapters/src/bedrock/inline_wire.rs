@@ -44,9 +44,10 @@ fn invocation_of(tool_use_id: &str) -> Option<&str> {
         .filter(|invocation| !invocation.is_empty())
 }
 
-/// One action group per tool function, named after it, whose executor
-/// returns control: the port's tools carry no Lambda ARN, and Pika's tool
-/// invoker runs Lambda tools itself.
+/// One action group per tool function, named after it: Bedrock invokes a
+/// tool with a Lambda ARN itself (its Lambda executor; the function's
+/// resource policy must allow `bedrock.amazonaws.com`), and returns control
+/// for every other tool, which Pika's tool invoker then runs.
 pub(super) fn action_groups(tools: &[ToolSpec]) -> PortResult<Vec<AgentActionGroup>> {
     tools
         .iter()
@@ -60,14 +61,19 @@ pub(super) fn action_groups(tools: &[ToolSpec]) -> PortResult<Vec<AgentActionGro
             AgentActionGroup::builder()
                 .action_group_name(spec.name.as_str())
                 .description(&spec.description)
-                .action_group_executor(ActionGroupExecutor::CustomControl(
-                    CustomControlMethod::ReturnControl,
-                ))
+                .action_group_executor(executor(spec))
                 .function_schema(FunctionSchema::Functions(vec![function]))
                 .build()
                 .map_err(refused)
         })
         .collect()
+}
+
+fn executor(spec: &ToolSpec) -> ActionGroupExecutor {
+    match &spec.lambda_arn {
+        Some(arn) => ActionGroupExecutor::Lambda(arn.clone()),
+        None => ActionGroupExecutor::CustomControl(CustomControlMethod::ReturnControl),
+    }
 }
 
 /// A JSON schema's properties as Bedrock function parameters. Bedrock

@@ -184,6 +184,7 @@ mod tests {
 
     fn clock_tool() -> ToolSpec {
         ToolSpec {
+            lambda_arn: None,
             name: ToolName::parse("current_time").unwrap(),
             description: "The time in a time zone.".into(),
             input_schema: json!({"type": "object", "properties": {"timeZone": {"type": "string"}}}),

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use pika_domain::cost::TokenUsage;
 use pika_domain::ids::SessionId;
 use pika_domain::message::{Role, ToolCallRecord};
-use pika_domain::tool::Tool;
+use pika_domain::tool::{ExecutionType, Tool};
 use pika_ports::{
     AgentRequest, ContentBlock, ConversationMessage, ErrorKind, PortError, RuntimeEvent,
     StopReason, ToolInvocation, ToolSpec,
@@ -43,6 +43,9 @@ impl LoopContext {
         for tool in tools {
             for f in &tool.function_schema {
                 specs.push(ToolSpec {
+                    lambda_arn: (tool.execution_type == ExecutionType::Lambda)
+                        .then(|| tool.lambda_arn.clone())
+                        .flatten(),
                     name: f.name.clone(),
                     description: f.description.clone(),
                     input_schema: f.json_schema(),
