@@ -124,6 +124,23 @@ fn every_missing_or_malformed_variable_is_named() {
 }
 
 #[test]
+fn the_insights_model_comes_from_the_environment() {
+    let default = pika_lambda_shell::lambda::settings_of(&read(FunctionKind::Jobs, &[]).unwrap());
+    let chosen = pika_lambda_shell::lambda::settings_of(
+        &read(
+            FunctionKind::Jobs,
+            &[("PIKA_INSIGHTS_MODEL_ID", "amazon.nova-lite-v1:0")],
+        )
+        .unwrap(),
+    );
+    assert_eq!(chosen.site.insights.model_id, "amazon.nova-lite-v1:0");
+    assert_ne!(
+        default.site.insights.model_id,
+        chosen.site.insights.model_id
+    );
+}
+
+#[test]
 fn each_function_reads_what_it_requires() {
     for f in [FunctionKind::Api, FunctionKind::Stream, FunctionKind::Jobs] {
         for required in f.required() {

@@ -57,12 +57,22 @@ pub async fn cold_start(function: FunctionKind) -> Result<Container, lambda_runt
     let sdk = pika_aws_adapters::aws::load_sdk_config().await;
     let ports = compose::aws_ports(&env, &sdk).await?;
     tracing::info!(function = function.as_str(), runtime = ?env.runtime, search = ?env.search, "cold start");
+    let settings = settings_of(&env);
     Ok(Container {
         env,
         ports,
-        settings: ServiceSettings::default(),
+        settings,
         sdk,
     })
+}
+
+/// The services' settings: the defaults, with what the environment sets.
+pub fn settings_of(env: &LambdaEnv) -> ServiceSettings {
+    let mut settings = ServiceSettings::default();
+    if let Some(model) = &env.insights_model_id {
+        settings.site.insights.model_id = model.clone();
+    }
+    settings
 }
 
 /// The HTTP settings of a Lambda function: API Gateway and the Function
