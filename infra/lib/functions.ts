@@ -8,6 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { Auth } from './auth';
 import { FunctionName, PikaConfig } from './config';
@@ -129,6 +130,7 @@ export class Functions extends Construct {
       PIKA_TOOL_TAG_CHECK: 'true',
       ...jwt,
       ...cors,
+      ...claims,
       PIKA_TURN_DEADLINE_MARGIN_MS: String(config.turnDeadlineMarginMs),
     };
     const jobsEnv: Record<string, string> = {
@@ -150,6 +152,7 @@ export class Functions extends Construct {
     storage.filesBucket.grantReadWrite(this.api);
     storage.insightsBucket.grantRead(this.api);
     storage.insightsBucket.grantDelete(this.api);
+    purgeVersions(storage.insightsBucket, this.api);
     if (!config.authorizer) auth.jwtSecret.grantRead(this.api);
     // Title generation (POST /sessions/{id}/title without a title).
     this.api.addToRolePolicy(bedrockModels(stack, ['bedrock:InvokeModel']));
@@ -169,31 +172,24 @@ export class Functions extends Construct {
     this.stream.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['bedrock:InvokeInlineAgent'], resources: ['*'] }),
     );
-    if (config.guardrailId) {
-      this.stream.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['bedrock:ApplyGuardrail'],
-          resources: [
-            stack.formatArn({
-              service: 'bedrock',
-              resource: 'guardrail',
-              resourceName: config.guardrailId,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
-    }
+    // Guardrails: the site's (guardrailId) and each agent's own, which
+    // administrators name at run time — so any guardrail of this account.
+    this.stream.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['bedrock:ApplyGuardrail'],
+        resources: [
+          stack.formatArn({
+            service: 'bedrock',
+            resource: 'guardrail',
+            resourceName: '*',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
     // Tools: only functions tagged agent-tool=true (PIKA_TOOL_TAG_CHECK
     // reads the tags first; an untagged function may not even be inspected).
     this.stream.addToRolePolicy(invokeTaggedTools(stack, ['lambda:InvokeFunction', 'lambda:ListTags']));
-    this.stream.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [this.agentRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'bedrock.amazonaws.com' } },
-      }),
-    );
 
     // jobs: insights (sessions needing insights, their messages, the agents'
     // models, feedback, insight documents, the lock), cleanup (expired
@@ -207,6 +203,7 @@ export class Functions extends Construct {
     storage.filesBucket.grantRead(this.jobs);
     storage.filesBucket.grantDelete(this.jobs);
     storage.insightsBucket.grantReadWrite(this.jobs);
+    purgeVersions(storage.insightsBucket, this.jobs);
     this.jobs.addToRolePolicy(
       bedrockModels(stack, ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']),
     );
@@ -322,4 +319,17 @@ function invokeTaggedTools(stack: Stack, actions: string[]): iam.PolicyStatement
     ],
     conditions: { StringEquals: { [`aws:ResourceTag/${TOOL_TAG_KEY}`]: TOOL_TAG_VALUE } },
   });
+}
+
+/**
+ * Erasing a user or a session deletes every version of its insight
+ * documents (the bucket is versioned), not only the current one.
+ */
+function purgeVersions(bucket: s3.IBucket, fn: lambda.Function): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['s3:ListBucketVersions'], resources: [bucket.bucketArn] }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['s3:DeleteObjectVersion'], resources: [bucket.arnForObjects('*')] }),
+  );
 }

@@ -214,3 +214,68 @@ async fn delete_prefix_removes_more_than_one_batch() {
     let keys: Vec<_> = left.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["uploads/u1/s2/f/b.txt"]);
 }
+
+#[tokio::test]
+async fn deleting_in_a_versioned_bucket_leaves_no_old_version_behind() {
+    let bucket = fresh_bucket().await;
+    let raw = raw_client().await;
+    raw.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut versioned = config(&bucket, None);
+    versioned.versioned = true;
+    let store = S3FileStore::new(&moto_support::sdk_config().await, versioned);
+    let (app, user) = (chat_app_id("support"), user_id("alice"));
+    let ids = SequentialIds::new();
+    let (first, second) = (ids.session_id(), ids.session_id());
+    let key = insight_key(&app, &user, &first);
+    store
+        .put(&key, b"v1".to_vec(), "application/json")
+        .await
+        .unwrap();
+    store
+        .put(&key, b"v2".to_vec(), "application/json")
+        .await
+        .unwrap();
+    let other = insight_key(&app, &user, &second);
+    store
+        .put(&other, b"x".to_vec(), "application/json")
+        .await
+        .unwrap();
+    let bob = insight_key(&app, &user_id("bob"), &first);
+    store
+        .put(&bob, b"b".to_vec(), "application/json")
+        .await
+        .unwrap();
+
+    let deleted = store
+        .delete_prefix(&insight_prefix(&app, &user))
+        .await
+        .unwrap();
+
+    assert_eq!(deleted, 2, "two objects existed");
+    let left = raw
+        .list_object_versions()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = left
+        .versions()
+        .iter()
+        .filter_map(|v| v.key())
+        .chain(left.delete_markers().iter().filter_map(|m| m.key()))
+        .collect();
+    assert_eq!(
+        keys,
+        [bob.as_str()],
+        "no version or delete marker of alice's is left"
+    );
+}

@@ -109,8 +109,12 @@ impl InsightsRunner {
                 Err(e) => {
                     tracing::warn!(session = %session.session_id, error = %e, "insight assessment failed");
                     report.failed += 1;
+                    // Marked as touched now: a session that keeps failing
+                    // goes to the back of the queue (least recently updated
+                    // first) instead of blocking every later run.
                     let patch = SessionPatch {
                         insight_status: Some(InsightStatus::Failed),
+                        updated_at: Some(self.ports.clock.now()),
                         ..SessionPatch::default()
                     };
                     if let Err(e) = self

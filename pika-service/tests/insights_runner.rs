@@ -346,7 +346,7 @@ async fn a_session_that_is_not_idle_long_enough_is_left_alone() {
 }
 
 #[tokio::test]
-async fn garbage_from_the_model_counts_as_failed_and_is_retried_next_run() {
+async fn garbage_from_the_model_counts_as_failed_and_is_retried_after_a_pause() {
     let p = insights_platform().await;
     let alice = fixtures::customer("alice");
     let session = chat(&p, &alice, "Help", "With what?").await;
@@ -369,14 +369,52 @@ async fn garbage_from_the_model_counts_as_failed_and_is_retried_next_run() {
         None
     );
 
-    // Next run, the model behaves: the session is analysed after all.
+    // A failed session waits the idle period again before its retry.
+    let report = p.insights().run_once("run-2", None, None).await.unwrap();
+    assert_eq!((report.analyzed, report.failed), (0, 0));
+
+    // Then the model behaves: the session is analysed after all.
+    p.fakes.clock.advance(Duration::minutes(61));
     p.fakes
         .completions
         .push(CompletionPurpose::Assessment, Findings::all_fine(75).json());
-    let report = p.insights().run_once("run-2", None, None).await.unwrap();
+    let report = p.insights().run_once("run-3", None, None).await.unwrap();
     assert_eq!((report.analyzed, report.failed), (1, 0));
     assert_eq!(
         p.fakes.sessions.find(&session).unwrap().insight_status,
+        InsightStatus::UpToDate
+    );
+}
+
+#[tokio::test]
+async fn a_session_that_keeps_failing_does_not_block_the_others() {
+    let p = insights_platform().await;
+    let alice = fixtures::customer("alice");
+    let poison = chat(&p, &alice, "Help", "With what?").await;
+    p.fakes.clock.advance(Duration::minutes(1));
+    let fine = chat(&p, &alice, "Thanks", "You are welcome.").await;
+    p.fakes.clock.advance(Duration::minutes(61));
+
+    // One session per run: the oldest (poison) fails first ...
+    p.fakes
+        .completions
+        .push(CompletionPurpose::Assessment, "not an assessment");
+    let report = p.insights().run_once("run-1", Some(1), None).await.unwrap();
+    assert_eq!(report.failed, 1);
+    assert_eq!(
+        p.fakes.sessions.find(&poison).unwrap().insight_status,
+        InsightStatus::Failed
+    );
+
+    // ... and the next run reaches the other one instead of failing again.
+    p.fakes.clock.advance(Duration::minutes(61));
+    p.fakes
+        .completions
+        .push(CompletionPurpose::Assessment, Findings::all_fine(80).json());
+    let report = p.insights().run_once("run-2", Some(1), None).await.unwrap();
+    assert_eq!(report.analyzed, 1);
+    assert_eq!(
+        p.fakes.sessions.find(&fine).unwrap().insight_status,
         InsightStatus::UpToDate
     );
 }

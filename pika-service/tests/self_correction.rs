@@ -226,3 +226,37 @@ async fn users_outside_the_rules_get_no_verification() {
         .requests_for(CompletionPurpose::Verification)
         .is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_verifier_does_not_keep_the_answer_past_the_time_limit() {
+    let p = platform(Some(Grade::C)).await;
+    p.fakes.runtime.push(Script::answer("2 + 2 = 4."));
+    p.fakes.completions.faults().delay(
+        pika_testkit::fakes::completions::COMPLETE_OP,
+        std::time::Duration::from_secs(600),
+    );
+    let message = pika_service::SendMessage::new(
+        pika_service::TurnTarget::NewSession(fixtures::chat_app_id(APP)),
+        "2+2?",
+    )
+    .with_time_limit(std::time::Duration::from_secs(5));
+    let started = tokio::time::Instant::now();
+
+    let (stream, events) = p.send(&fixtures::customer("alice"), message).await;
+
+    assert!(started.elapsed() <= std::time::Duration::from_secs(6));
+    assert!(
+        matches!(events.last(), Some(TurnEvent::Done { title: None, .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        verifications(&events),
+        [(VerificationStage::Main, Grade::U)]
+    );
+    let stored = p.fakes.messages.of_session(&stream.session_id);
+    assert_eq!(stored[1].content, "2 + 2 = 4.");
+    assert_eq!(
+        stored[1].verifications.as_ref().unwrap().main.grade,
+        Grade::U
+    );
+}

@@ -6,10 +6,13 @@
 //! - finish: the answer, the session's totals and newest message, and the
 //!   three usage counters — all or none.
 //!
-//! Each transaction carries a client request token (the message id it
-//! stores), so a retry of a request whose answer was lost within DynamoDB's
-//! ten-minute window is applied once.
+//! A retry of a request whose response was lost finds its own writes: a
+//! claim with the same ids, or a stored message equal to the one it
+//! carries, counts as done (so retries are idempotent without DynamoDB's
+//! request tokens, whose handling of cancelled transactions is not
+//! documented).
 
+use super::contention::{backoff, cancelled_by_contention, ATTEMPTS};
 use super::errors::ddb_error;
 use super::messages::{claim_put, message_put, DynamoMessageStore};
 use super::sessions::{create_put, turn_update};
@@ -19,9 +22,13 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use pika_domain::message::Message;
 use pika_ports::{
     MessageStore, PortError, PortResult, StartOutcome, TurnFinish, TurnJournal, TurnStart,
 };
+
+type TransactError = SdkError<TransactWriteItemsError, HttpResponse>;
 
 /// [`TurnJournal`] on Pika's DynamoDB tables.
 #[derive(Debug, Clone)]
@@ -39,36 +46,45 @@ impl DynamoTurnJournal {
         }
     }
 
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        token: String,
-    ) -> Result<
-        (),
-        SdkError<
-            TransactWriteItemsError,
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-        >,
-    > {
-        self.dynamo
-            .client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(token)
-            .send()
-            .await
-            .map(|_| ())
+    /// Sends the transaction, again while DynamoDB cancels it because
+    /// concurrent turns touched the same items (every turn of a chat app,
+    /// entity and model that day adds to one usage item): nothing was
+    /// written then, so sending it again is safe.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .dynamo
+                .client()
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match sent {
+                Ok(_) => return Ok(()),
+                Err(e) if cancelled_by_contention(&e) && attempt + 1 < ATTEMPTS => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Whether `message` is stored exactly as it is (a retried write whose
+    /// first attempt landed).
+    async fn stored_as_is(&self, message: &Message) -> PortResult<bool> {
+        let stored = self
+            .messages
+            .get(&message.session_id, &message.message_id)
+            .await?;
+        Ok(stored.as_ref() == Some(message))
     }
 }
 
 /// Which items of a cancelled transaction failed their condition, by
 /// position (the cancellation reasons come in the order of the items).
-fn failed_conditions(
-    err: &SdkError<
-        TransactWriteItemsError,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> Option<Vec<bool>> {
+fn failed_conditions(err: &TransactError) -> Option<Vec<bool>> {
     match err.as_service_error()? {
         TransactWriteItemsError::TransactionCanceledException(e) => Some(
             e.cancellation_reasons()
@@ -96,8 +112,7 @@ impl TurnJournal for DynamoTurnJournal {
         let put = message_put(&self.dynamo.table(&tables::MESSAGES), &start.user_message)?;
         items.push(TransactWriteItem::builder().put(put).build());
 
-        let token = start.user_message.message_id.to_string();
-        let err = match self.transact(items, token).await {
+        let err = match self.transact(items).await {
             Ok(()) => return Ok(StartOutcome::Started),
             Err(err) => err,
         };
@@ -105,17 +120,24 @@ impl TurnJournal for DynamoTurnJournal {
             return Err(ddb_error("start a turn", err));
         };
         if let (Some(c), Some(true)) = (&start.claim, failed.first()) {
-            // The client id was claimed before: that claim wins.
-            return match self
+            let previous = self
                 .messages
                 .get_client_message(&c.user_id, &c.client_id)
-                .await?
-            {
-                Some(previous) => Ok(StartOutcome::Claimed(previous)),
+                .await?;
+            return match previous {
+                // Our own claim: an earlier attempt of this request landed.
+                Some(p) if p == c.claim && self.stored_as_is(&start.user_message).await? => {
+                    Ok(StartOutcome::Started)
+                }
+                // Someone's earlier turn with this client id wins.
+                Some(p) => Ok(StartOutcome::Claimed(p)),
                 None => Err(PortError::transient(
                     "start a turn: the client id's claim was released meanwhile; retry",
                 )),
             };
+        }
+        if failed.last() == Some(&true) && self.stored_as_is(&start.user_message).await? {
+            return Ok(StartOutcome::Started);
         }
         if failed.iter().any(|f| *f) {
             return Err(PortError::conflict(
@@ -147,12 +169,14 @@ impl TurnJournal for DynamoTurnJournal {
                 items.push(TransactWriteItem::builder().update(update).build());
             }
         }
-        let token = finish.answer.message_id.to_string();
-        let err = match self.transact(items, token).await {
+        let err = match self.transact(items).await {
             Ok(()) => return Ok(()),
             Err(err) => err,
         };
         match failed_conditions(&err).as_deref() {
+            // The answer is stored; if exactly this one, an earlier attempt
+            // of this request landed (with its totals and counts).
+            Some([true, ..]) if self.stored_as_is(&finish.answer).await? => Ok(()),
             Some([true, ..]) => Err(PortError::conflict(format!(
                 "finish a turn: answer {} exists already",
                 finish.answer.message_id

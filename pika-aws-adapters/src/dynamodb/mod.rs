@@ -6,6 +6,7 @@
 
 pub mod codec;
 pub mod config;
+mod contention;
 pub mod cursor;
 mod errors;
 pub mod feedback;

@@ -37,6 +37,9 @@ pub struct S3Config {
     /// Address buckets as `{endpoint}/{bucket}` rather than
     /// `{bucket}.{endpoint}`: needed for emulators on `127.0.0.1`.
     pub force_path_style: bool,
+    /// The bucket keeps versions: deleting removes every version and delete
+    /// marker too, so erased data does not linger as old versions.
+    pub versioned: bool,
 }
 
 impl S3Config {
@@ -46,6 +49,7 @@ impl S3Config {
             bucket: bucket.into(),
             kms_key_id: None,
             force_path_style: false,
+            versioned: false,
         }
     }
 }
@@ -56,6 +60,7 @@ pub struct S3FileStore {
     client: Client,
     bucket: String,
     encryption: Encryption,
+    versioned: bool,
 }
 
 impl S3FileStore {
@@ -76,6 +81,7 @@ impl S3FileStore {
             client,
             encryption: Encryption::from_kms_key(config.kms_key_id.as_deref()),
             bucket: config.bucket,
+            versioned: config.versioned,
         }
     }
 
@@ -198,6 +204,10 @@ impl FileStore for S3FileStore {
 
     async fn delete_prefix(&self, prefix: &str) -> PortResult<u64> {
         check_prefix(prefix)?;
-        prefix_delete::delete_prefix(&self.client, &self.bucket, prefix).await
+        if self.versioned {
+            prefix_delete::delete_prefix_versions(&self.client, &self.bucket, prefix).await
+        } else {
+            prefix_delete::delete_prefix(&self.client, &self.bucket, prefix).await
+        }
     }
 }

@@ -49,6 +49,68 @@ pub(super) async fn delete_prefix(client: &Client, bucket: &str, prefix: &str) -
     }
 }
 
+/// Deletes every version and delete marker of every object of a versioned
+/// `bucket` under `prefix`, and returns how many objects existed (versions
+/// that were the latest and not a delete marker).
+///
+/// # Errors
+/// As [`delete_prefix`].
+pub(super) async fn delete_prefix_versions(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> PortResult<u64> {
+    let mut existed = 0u64;
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+    loop {
+        let page = client
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(prefix)
+            .max_keys(BATCH)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
+            .send()
+            .await
+            .map_err(|e| classify("s3 ListObjectVersions", e))?;
+        existed += page
+            .versions()
+            .iter()
+            .filter(|v| v.is_latest() == Some(true))
+            .count() as u64;
+        let versions = page
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                page.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            );
+        let ids: Vec<ObjectIdentifier> = versions
+            .filter_map(|(key, version)| key.map(|k| (k, version)))
+            .map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .key(key)
+                    .set_version_id(version.map(str::to_string))
+                    .build()
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| PortError::permanent(format!("s3 DeleteObjects: {e}")).with_source(e))?;
+        for batch in ids.chunks(BATCH as usize) {
+            delete_batch(client, bucket, batch.to_vec()).await?;
+        }
+        if page.is_truncated() != Some(true) {
+            return Ok(existed);
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+        if key_marker.is_none() {
+            return Ok(existed);
+        }
+    }
+}
+
 /// Deletes one batch quietly (S3 reports only failures) and returns its size.
 async fn delete_batch(
     client: &Client,

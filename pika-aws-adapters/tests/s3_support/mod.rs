@@ -34,6 +34,7 @@ pub fn config(bucket: &str, kms_key_id: Option<&str>) -> S3Config {
         bucket: bucket.to_string(),
         kms_key_id: kms_key_id.map(str::to_string),
         force_path_style: true,
+        versioned: false,
     }
 }
 

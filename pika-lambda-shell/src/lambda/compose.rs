@@ -45,7 +45,14 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
     };
     let files: Arc<dyn FileStore> = Arc::new(SplitFileStore::new(
         S3FileStore::new(sdk, S3Config::new(env.files_bucket.clone())),
-        S3FileStore::new(sdk, S3Config::new(env.insights_bucket.clone())),
+        // Versioned: deleting purges old versions too (erasure).
+        S3FileStore::new(
+            sdk,
+            S3Config {
+                versioned: true,
+                ..S3Config::new(env.insights_bucket.clone())
+            },
+        ),
     ));
     let search: Arc<dyn SearchIndex> = match &env.search {
         SearchTarget::Off => Arc::new(NoSearch),

@@ -187,10 +187,17 @@ async fn generate_title(
         max_output_tokens: 32,
         purpose: CompletionPurpose::Title,
     };
-    let completion = match inner.ports.completions.complete(request).await {
-        Ok(c) => c,
-        Err(e) => {
+    // Past the turn's time limit the session stays untitled: the answer
+    // must be stored before the deadline.
+    let called = super::verify::within(turn.deadline, inner.ports.completions.complete(request));
+    let completion = match called.await {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => {
             tracing::warn!(error = %e, "title generation failed");
+            return (None, model_id, Usage::default());
+        }
+        None => {
+            tracing::warn!("no time left for a title");
             return (None, model_id, Usage::default());
         }
     };

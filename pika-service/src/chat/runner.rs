@@ -123,7 +123,8 @@ async fn run(inner: &ChatInner, turn: Turn) {
 
     let question = turn.user_message.content.clone();
     if let (LoopEnd::Completed, Some(verify_cfg)) = (&outcome.end, &turn.features.verify_response) {
-        let (graded, used) = verify(inner, &turn.agent, &question, &outcome.text).await;
+        let (graded, used) =
+            verify(inner, &turn.agent, &question, &outcome.text, turn.deadline).await;
         outcome.verifier_tokens += used;
         emit.verification(VerificationStage::Main, &graded);
         let mut correction = None;
@@ -142,7 +143,8 @@ async fn run(inner: &ChatInner, turn: Turn) {
                 outcome.agent_tokens += fixed.tokens;
                 outcome.end = fixed.end;
                 if matches!(outcome.end, LoopEnd::Completed) {
-                    let (regraded, used) = verify(inner, &turn.agent, &question, &fixed.text).await;
+                    let (regraded, used) =
+                        verify(inner, &turn.agent, &question, &fixed.text, turn.deadline).await;
                     outcome.verifier_tokens += used;
                     emit.verification(VerificationStage::Correction, &regraded);
                     correction = Some(regraded);

@@ -11,15 +11,14 @@
 //! counts and a failed turn counts nowhere. Ids never hold `#`, so the keys
 //! cannot collide.
 
-mod contention;
 mod items;
 
 use super::codec::{s, time_key};
+use super::contention::{backoff, cancelled_by_contention, ATTEMPTS};
 use super::query::{batch_delete, query_all};
 use super::{ddb_error, tables, Dynamo};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use contention::{backoff, cancelled_by_contention};
 use futures::{StreamExt, TryStreamExt};
 use items::{bucket_of, daily_of, day_pk, scope_pk, HOUR, HOUR_END};
 
@@ -29,8 +28,6 @@ use pika_domain::ids::UserId;
 use pika_domain::quota::{QuotaScope, UsageBucket};
 use pika_ports::{DailyUsage, PortResult, UsageLedger, UsageRecord};
 
-/// Attempts of one record when concurrent turns' transactions collide.
-const RECORD_ATTEMPTS: u32 = 8;
 /// Days read at once by `daily`.
 const DAYS_IN_FLIGHT: usize = 4;
 
@@ -81,7 +78,7 @@ impl UsageLedger for DynamoUsageLedger {
             }
             match request.send().await {
                 Ok(_) => return Ok(()),
-                Err(e) if cancelled_by_contention(&e) && attempt + 1 < RECORD_ATTEMPTS => {
+                Err(e) if cancelled_by_contention(&e) && attempt + 1 < ATTEMPTS => {
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }

@@ -1,5 +1,6 @@
 //! Transactions DynamoDB cancels because concurrent turns touched the same
-//! counters: recognising them and pausing before sending again.
+//! items (the day's usage counters above all): recognising them and pausing
+//! before sending again. Shared by the usage ledger and the turn journal.
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -18,6 +19,9 @@ where
                 .is_some_and(|m| m.contains("TransactionConflict") || m.contains("ThrottlingError"))
     })
 }
+
+/// How many times a transaction cancelled by contention is sent in all.
+pub(super) const ATTEMPTS: u32 = 8;
 
 /// A pause of 20–40 ms doubling per attempt, spread so colliding turns do
 /// not collide again in lockstep.
