@@ -9,7 +9,8 @@
 mod bedrock_support;
 
 use bedrock_support::{
-    collect, ok_events, text_of, usage_of, weather_turn, FakeBedrock, Frame, Reply,
+    assert_refused_before_the_stream, collect, ok_events, text_of, usage_of, weather_turn,
+    FakeBedrock, Frame, Reply,
 };
 use pika_aws_adapters::bedrock::{BedrockOptions, ConverseCompletions, ConverseRuntime};
 use pika_domain::agent::GuardrailConfig;
@@ -318,25 +319,7 @@ async fn refusals_before_the_stream_are_classified() {
         (403, "AccessDeniedException", ErrorKind::Permanent),
         (404, "ResourceNotFoundException", ErrorKind::Permanent),
     ];
-    for (status, code, kind) in cases {
-        let server = FakeBedrock::start(vec![Reply::Error {
-            status,
-            code,
-            message: "refused by the fake",
-        }])
-        .await;
-        let error = match runtime(&server).invoke(ask("q")).await {
-            Err(e) => e,
-            Ok(_) => panic!("{code} should fail the call"),
-        };
-        assert_eq!(error.kind, kind, "{code}: {error}");
-        assert_eq!(
-            error.kind.is_retryable(),
-            kind == ErrorKind::Transient,
-            "{code}"
-        );
-        assert!(error.message.contains(code), "{error}");
-    }
+    assert_refused_before_the_stream(runtime, || ask("q"), &cases).await;
 }
 
 #[tokio::test]

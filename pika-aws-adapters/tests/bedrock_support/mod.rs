@@ -336,3 +336,32 @@ pub async fn weather_turn(runtime: Arc<dyn pika_ports::AgentRuntime>, question: 
         session_id,
     }
 }
+
+/// For each `(status, code, kind)`: a call the service refuses with that
+/// HTTP status and error code fails before any event, with `kind`
+/// (retryable exactly when `Transient`).
+pub async fn assert_refused_before_the_stream<R: pika_ports::AgentRuntime>(
+    runtime: impl Fn(&FakeBedrock) -> R,
+    request: impl Fn() -> pika_ports::AgentRequest,
+    cases: &[(u16, &'static str, pika_ports::ErrorKind)],
+) {
+    for &(status, code, kind) in cases {
+        let server = FakeBedrock::start(vec![Reply::Error {
+            status,
+            code,
+            message: "refused by the fake",
+        }])
+        .await;
+        let error = match runtime(&server).invoke(request()).await {
+            Err(e) => e,
+            Ok(_) => panic!("{code} should fail the call"),
+        };
+        assert_eq!(error.kind, kind, "{code}: {error}");
+        assert_eq!(
+            error.kind.is_retryable(),
+            kind == pika_ports::ErrorKind::Transient,
+            "{code}"
+        );
+        assert!(error.message.contains(code), "{error}");
+    }
+}
