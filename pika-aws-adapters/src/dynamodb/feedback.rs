@@ -153,24 +153,39 @@ impl DynamoFeedbackStore {
         })
         .await
     }
-}
 
-#[async_trait]
-impl FeedbackStore for DynamoFeedbackStore {
-    async fn create(&self, feedback: &Feedback) -> PortResult<()> {
+    /// Writes `feedback` whole when `condition` holds; a failed condition
+    /// is `on_fail`.
+    async fn put_if(
+        &self,
+        feedback: &Feedback,
+        condition: &str,
+        what: &str,
+        on_fail: impl FnOnce() -> PortError,
+    ) -> PortResult<()> {
         let result = self
             .dynamo
             .client()
             .put_item()
             .table_name(self.table())
             .set_item(Some(item_of(feedback)?))
-            .condition_expression("attribute_not_exists(feedbackId)")
+            .condition_expression(condition)
             .send()
             .await;
-        or_condition("create feedback", result, || {
-            PortError::conflict(format!("feedback {} exists", feedback.feedback_id))
-        })
-        .map(drop)
+        or_condition(what, result, on_fail).map(drop)
+    }
+}
+
+#[async_trait]
+impl FeedbackStore for DynamoFeedbackStore {
+    async fn create(&self, feedback: &Feedback) -> PortResult<()> {
+        self.put_if(
+            feedback,
+            "attribute_not_exists(feedbackId)",
+            "create feedback",
+            || PortError::conflict(format!("feedback {} exists", feedback.feedback_id)),
+        )
+        .await
     }
 
     async fn get(&self, id: &FeedbackId) -> PortResult<Option<Feedback>> {
@@ -191,19 +206,13 @@ impl FeedbackStore for DynamoFeedbackStore {
     /// A whole-item `PutItem` on an existing id: the index attributes follow
     /// the new status, so the record moves between status listings at once.
     async fn update(&self, feedback: &Feedback) -> PortResult<()> {
-        let result = self
-            .dynamo
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item_of(feedback)?))
-            .condition_expression("attribute_exists(feedbackId)")
-            .send()
-            .await;
-        or_condition("update feedback", result, || {
-            PortError::not_found(format!("no feedback {}", feedback.feedback_id))
-        })
-        .map(drop)
+        self.put_if(
+            feedback,
+            "attribute_exists(feedbackId)",
+            "update feedback",
+            || PortError::not_found(format!("no feedback {}", feedback.feedback_id)),
+        )
+        .await
     }
 
     async fn list_by_session(&self, session: &SessionId) -> PortResult<Vec<Feedback>> {
