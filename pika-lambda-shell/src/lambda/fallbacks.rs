@@ -130,3 +130,65 @@ impl<F: FileStore, I: FileStore> FileStore for SplitFileStore<F, I> {
         Ok(insights + files)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use pika_testkit::fakes::files::InMemoryFileStore;
+
+    fn split() -> SplitFileStore<InMemoryFileStore, InMemoryFileStore> {
+        SplitFileStore::new(InMemoryFileStore::new(), InMemoryFileStore::new())
+    }
+
+    #[tokio::test]
+    async fn insight_documents_and_uploads_go_to_their_own_buckets() {
+        let store = split();
+        let doc = "session-insights/support/alice/s1.json";
+        let upload = "uploads/alice/s1/f1-notes.txt";
+        store
+            .put(doc, b"{}".to_vec(), "application/json")
+            .await
+            .unwrap();
+        store
+            .put(upload, b"hi".to_vec(), "text/plain")
+            .await
+            .unwrap();
+
+        assert_eq!(store.insights.keys(), [doc]);
+        assert_eq!(store.files.keys(), [upload]);
+        assert_eq!(store.get(doc).await.unwrap(), Some(b"{}".to_vec()));
+        assert_eq!(store.get(upload).await.unwrap(), Some(b"hi".to_vec()));
+
+        assert_eq!(store.delete_prefix("uploads/alice/").await.unwrap(), 1);
+        assert_eq!(
+            store.insights.keys(),
+            [doc],
+            "an uploads prefix leaves the insights"
+        );
+        assert_eq!(
+            store
+                .delete_prefix("session-insights/support/alice/")
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(store.insights.keys().is_empty());
+    }
+
+    #[tokio::test]
+    async fn nothing_is_searched_or_remembered_without_the_services() {
+        let query = SearchQuery {
+            text: "x".into(),
+            ..SearchQuery::default()
+        };
+        let err = NoSearch
+            .search(&query, PageRequest::default())
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("not configured"));
+        let user = UserId::parse("alice").unwrap();
+        let page = NoMemory.list(&user, PageRequest::default()).await.unwrap();
+        assert!(page.items.is_empty());
+    }
+}
