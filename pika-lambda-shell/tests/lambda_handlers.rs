@@ -282,6 +282,19 @@ async fn the_stream_refuses_a_bad_token_with_a_problem_document() {
 }
 
 #[tokio::test]
+async fn the_stream_serves_turns_only() {
+    let l = lambda().await;
+    let token = l.token("alice", "acme");
+    let mut listing = function_url(&token, "/sessions", json!({}));
+    listing["requestContext"]["http"]["method"] = json!("GET");
+    listing["body"] = Value::Null;
+    let (status, content_type, body) = call_stream(&l, listing, Duration::from_secs(900)).await;
+    assert_eq!(status, 421, "{body}");
+    assert_eq!(content_type, "application/problem+json");
+    assert!(body.contains("use_rest_api"), "{body}");
+}
+
+#[tokio::test]
 async fn a_turn_near_the_deadline_ends_stored_with_an_error() {
     let l = lambda().await;
     l.fakes

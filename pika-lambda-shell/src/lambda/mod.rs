@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod logging;
 pub mod secrets;
 pub mod stage;
+pub mod stream_routes;
 
 use crate::auth::{AuthConfig, AuthMode, Authenticator, JwksSource};
 use crate::http::{router, ApiConfig, AppState};
@@ -169,8 +170,9 @@ pub fn api_app(
         .service(router(state))
 }
 
-/// The `pika-stream` service: the router, each request carrying the time
-/// left before the invocation's deadline less `margin`.
+/// The `pika-stream` service: the router's turn routes
+/// ([`stream_routes`]), each request carrying the time left before the
+/// invocation's deadline less `margin`.
 pub fn stream_app(
     state: AppState,
     margin: Duration,
@@ -182,5 +184,5 @@ pub fn stream_app(
 > + Clone {
     ServiceBuilder::new()
         .map_request(move |r| deadline::attach_time_limit(r, margin))
-        .service(router(state))
+        .service(router(state).layer(axum::middleware::from_fn(stream_routes::turns_only)))
 }
