@@ -144,7 +144,7 @@ fn the_insights_model_comes_from_the_environment() {
 fn each_function_reads_what_it_requires() {
     for f in [FunctionKind::Api, FunctionKind::Stream, FunctionKind::Jobs] {
         for required in f.required() {
-            assert!(f.variables().contains(required), "{f:?} {required}");
+            assert!(f.variables().contains(&required), "{f:?} {required}");
         }
     }
 }

@@ -6,6 +6,7 @@ mod support;
 
 use pika_domain::chrono::Duration;
 use pika_ports::{Clock, CompletionPurpose, JobLock, SessionPatch, SessionStore};
+use pika_service::insights::INSIGHTS_LOCK;
 use pika_service::jobs::CLEANUP_LOCK;
 use pika_service::{Job, JobOutcome, JobRunner};
 use pika_testkit::fakes::runtime::Script;
@@ -124,19 +125,30 @@ async fn the_usage_report_defaults_to_yesterday() {
 }
 
 #[tokio::test]
-async fn the_insights_job_runs_the_insights_runner() {
+async fn the_insights_job_runs_the_insights_runner_under_its_lock() {
     let p = Platform::standard().await;
-    let outcome = runner(&p)
-        .run(
-            &Job::Insights {
-                batch_size: Some(5),
-                idle_minutes: Some(0),
-            },
-            "run-1",
-        )
+    let job = Job::Insights {
+        batch_size: Some(5),
+        idle_minutes: Some(0),
+    };
+    let now = p.fakes.clock.now();
+    assert!(p
+        .fakes
+        .job_lock
+        .try_acquire(INSIGHTS_LOCK, "other", now, now + Duration::minutes(5))
+        .await
+        .unwrap());
+    let JobOutcome::Insights(busy) = runner(&p).run(&job, "run-1").await.unwrap() else {
+        panic!("not an insights report");
+    };
+    assert!(busy.locked_out, "another run holds the runner's lock");
+
+    p.fakes
+        .job_lock
+        .release(INSIGHTS_LOCK, "other")
         .await
         .unwrap();
-    let JobOutcome::Insights(report) = outcome else {
+    let JobOutcome::Insights(report) = runner(&p).run(&job, "run-2").await.unwrap() else {
         panic!("not an insights report");
     };
     assert!(!report.locked_out);

@@ -28,85 +28,64 @@ impl FunctionKind {
 
     /// Every variable this function's binary reads (the CDK stack may set
     /// no other `PIKA_*` variable on it).
-    pub fn variables(self) -> &'static [&'static str] {
-        match self {
-            Self::Api => &[
-                FUNCTION,
-                TABLE_PREFIX,
-                FILES_BUCKET,
-                INSIGHTS_BUCKET,
-                SEARCH_ENDPOINT,
-                SEARCH_DOMAIN,
-                AGENT_RUNTIME,
-                MEMORY_ID,
-                AUTH_MODE,
-                JWT_SECRET_ARN,
-                JWKS_URL,
-                JWT_ISSUER,
-                JWT_AUDIENCE,
-                CORS_ORIGINS,
-                STREAM_URL,
-                CLAIM_USER_TYPE,
-                CLAIM_ROLES,
-                CLAIM_CUSTOM_DATA,
-            ],
+    pub fn variables(self) -> Vec<&'static str> {
+        let own: &[&str] = match self {
+            Self::Api => &[STREAM_URL],
             Self::Stream => &[
-                FUNCTION,
-                TABLE_PREFIX,
-                FILES_BUCKET,
-                INSIGHTS_BUCKET,
-                SEARCH_ENDPOINT,
-                SEARCH_DOMAIN,
-                AGENT_RUNTIME,
                 GUARDRAIL_ID,
                 GUARDRAIL_VERSION,
-                MEMORY_ID,
                 TOOL_TAG_CHECK,
-                AUTH_MODE,
-                JWT_SECRET_ARN,
-                JWKS_URL,
-                JWT_ISSUER,
-                JWT_AUDIENCE,
-                CORS_ORIGINS,
                 DEADLINE_MARGIN_MS,
-                CLAIM_USER_TYPE,
-                CLAIM_ROLES,
-                CLAIM_CUSTOM_DATA,
             ],
-            Self::Jobs => &[
-                FUNCTION,
-                TABLE_PREFIX,
-                FILES_BUCKET,
-                INSIGHTS_BUCKET,
-                SEARCH_ENDPOINT,
-                SEARCH_DOMAIN,
-                AGENT_RUNTIME,
-                INSIGHTS_MODEL_ID,
-            ],
-        }
+            Self::Jobs => &[INSIGHTS_MODEL_ID],
+        };
+        let http: &[&str] = match self {
+            Self::Api | Self::Stream => HTTP_VARIABLES,
+            Self::Jobs => &[],
+        };
+        [COMMON_VARIABLES, http, own].concat()
     }
 
     /// The variables this function cannot start without.
-    pub fn required(self) -> &'static [&'static str] {
+    pub fn required(self) -> Vec<&'static str> {
+        let required = [
+            FUNCTION,
+            TABLE_PREFIX,
+            FILES_BUCKET,
+            INSIGHTS_BUCKET,
+            AGENT_RUNTIME,
+        ];
         match self {
-            Self::Api | Self::Stream => &[
-                FUNCTION,
-                TABLE_PREFIX,
-                FILES_BUCKET,
-                INSIGHTS_BUCKET,
-                AGENT_RUNTIME,
-                AUTH_MODE,
-            ],
-            Self::Jobs => &[
-                FUNCTION,
-                TABLE_PREFIX,
-                FILES_BUCKET,
-                INSIGHTS_BUCKET,
-                AGENT_RUNTIME,
-            ],
+            Self::Api | Self::Stream => [&required[..], &[AUTH_MODE]].concat(),
+            Self::Jobs => required.to_vec(),
         }
     }
 }
+
+/// What every function reads: where the data is and which runtime runs.
+const COMMON_VARIABLES: &[&str] = &[
+    FUNCTION,
+    TABLE_PREFIX,
+    FILES_BUCKET,
+    INSIGHTS_BUCKET,
+    SEARCH_ENDPOINT,
+    SEARCH_DOMAIN,
+    AGENT_RUNTIME,
+];
+
+/// What the two HTTP functions read besides: memory, authentication, CORS.
+const HTTP_VARIABLES: &[&str] = &[
+    MEMORY_ID,
+    AUTH_MODE,
+    JWT_SECRET_ARN,
+    JWKS_URL,
+    JWT_ISSUER,
+    JWT_AUDIENCE,
+    CORS_ORIGINS,
+    CLAIM_USER_TYPE,
+    CLAIM_ROLES,
+    CLAIM_CUSTOM_DATA,
+];
 
 /// `api`, `stream` or `jobs`.
 pub const FUNCTION: &str = "PIKA_FUNCTION";
