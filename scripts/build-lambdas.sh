@@ -6,9 +6,9 @@
 #   bash scripts/build-lambdas.sh                 # release, arm64 (Graviton), all three
 #   bash scripts/build-lambdas.sh --dev pika-jobs # dev profile, host arch, one binary (CI)
 #
-# Lambda binaries are built with `--no-default-features --features lambda`:
-# never the embedded model (llama.cpp is built for the build machine's CPU)
-# and no `-C target-cpu=native`.
+# The Lambda binaries are the crate `pika-lambda-shell`, whose tree holds
+# no embedded engine (llama.cpp, SQLite, tantivy; a test checks), and are
+# never built with `-C target-cpu=native`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,7 @@ if [ ! -x "$VENV/bin/cargo-lambda" ]; then
 fi
 export PATH="$VENV/bin:$PATH"
 
-features=(-p pika-lambda-shell --no-default-features --features lambda)
+features=(-p pika-lambda-shell)
 if [ "${1:-}" = "--dev" ]; then
   bin="${2:-pika-jobs}"
   # The host's own target: no cross toolchain, and the dependencies the

@@ -43,12 +43,12 @@ if [ "$profile" = release ]; then
   target_dir="${PIKA_NATIVE_TARGET_DIR:-target/native}"
   say "building pika-local (release, native CPU; the first build takes a few minutes)"
   RUSTFLAGS="${RUSTFLAGS:-} -C target-cpu=native" \
-    cargo build --release --locked -p pika-lambda-shell --bin pika-local --target-dir "$target_dir"
+    cargo build --release --locked -p pika-local --bin pika-local --target-dir "$target_dir"
   bin="$target_dir/release/pika-local"
 else
   target_dir="${CARGO_TARGET_DIR:-target}"
   say "building pika-local (debug)"
-  cargo build --locked -p pika-lambda-shell --bin pika-local --target-dir "$target_dir"
+  cargo build --locked -p pika-local --bin pika-local --target-dir "$target_dir"
   bin="$target_dir/debug/pika-local"
 fi
 

@@ -81,11 +81,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .completions
         .push(CompletionPurpose::Title, "Weather in Lyon tomorrow");
 
+    // The site configuration is data in the store, as a deployment seeds it.
+    fakes.site.set(site);
     let ports = fakes.ports();
-    let settings = ServiceSettings {
-        site,
-        ..ServiceSettings::default()
-    };
+    let settings = ServiceSettings::default();
     let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
     let chat = ChatService::new(ports, settings, config);
 

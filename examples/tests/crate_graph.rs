@@ -145,7 +145,47 @@ fn our_crates_form_the_hexagon() {
         our_deps("pika-service"),
         BTreeSet::from(["pika-domain".to_string(), "pika-ports".to_string()])
     );
-    for adapter in ["pika-aws-adapters", "pika-local-adapters", "pika-testkit"] {
+    // The edges: each may use the crates inside it, never a sibling edge.
+    let edges: [(&str, &[&str]); 4] = [
+        ("pika-http", &["pika-domain", "pika-ports", "pika-service"]),
+        (
+            "pika-local",
+            &[
+                "pika-domain",
+                "pika-ports",
+                "pika-service",
+                "pika-http",
+                "pika-local-adapters",
+                "pika-postgres-adapters",
+            ],
+        ),
+        (
+            "pika-lambda-shell",
+            &[
+                "pika-domain",
+                "pika-ports",
+                "pika-service",
+                "pika-http",
+                "pika-aws-adapters",
+            ],
+        ),
+        ("pika-lambda-tool", &["pika-domain", "pika-ports"]),
+    ];
+    for (edge, allowed) in edges {
+        assert!(graph.contains_key(edge), "{edge} is a workspace member");
+        for dep in our_deps(edge) {
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "{edge} may not depend on {dep}"
+            );
+        }
+    }
+    for adapter in [
+        "pika-aws-adapters",
+        "pika-local-adapters",
+        "pika-postgres-adapters",
+        "pika-testkit",
+    ] {
         for dep in our_deps(adapter) {
             assert!(
                 dep == "pika-domain" || dep == "pika-ports",
@@ -210,23 +250,75 @@ fn compiled_crates(package: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Whether `krate` is one of the heavy embedded engines or stores.
+fn embedded_engine(krate: &str) -> bool {
+    matches!(
+        krate,
+        "rusqlite"
+            | "libsqlite3-sys"
+            | "tantivy"
+            | "llama-cpp-2"
+            | "llama-cpp-sys-2"
+            | "pika-local-adapters"
+    )
+}
+
+fn aws(krate: &str) -> bool {
+    krate.starts_with("aws-sdk-") || krate == "aws-config" || krate == "pika-aws-adapters"
+}
+
 #[test]
 fn a_tool_function_compiles_no_web_framework_aws_sdk_or_sqlite() {
-    let crates = compiled_crates("pika-example-order-status-tool");
-    assert!(crates.contains("lambda_runtime"), "{crates:?}");
-    assert!(crates.contains("pika-lambda-shell"), "{crates:?}");
+    for package in ["pika-lambda-tool", "pika-example-order-status-tool"] {
+        let crates = compiled_crates(package);
+        assert!(crates.contains("lambda_runtime"), "{crates:?}");
+        assert!(crates.contains("pika-lambda-tool"), "{crates:?}");
+        for krate in &crates {
+            assert!(
+                !(krate == "axum"
+                    || krate == "pika-http"
+                    || krate == "pika-service"
+                    || aws(krate)
+                    || embedded_engine(krate)),
+                "{package} compiles {krate}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_lambda_binary_compiles_no_embedded_engine() {
+    let crates = compiled_crates("pika-lambda-shell");
+    assert!(crates.contains("aws-sdk-dynamodb"), "{crates:?}");
+    assert!(crates.contains("lambda_http"), "{crates:?}");
     for krate in &crates {
         assert!(
-            !(krate == "axum"
-                || krate.starts_with("aws-sdk-")
-                || krate == "aws-config"
-                || krate == "rusqlite"
-                || krate == "libsqlite3-sys"
-                || krate == "tantivy"
-                || krate == "llama-cpp-2"
-                || krate == "pika-aws-adapters"
-                || krate == "pika-local-adapters"),
-            "the tool function compiles {krate}"
+            !embedded_engine(krate) && krate != "pika-local" && krate != "pika-testkit",
+            "the Lambda binaries compile {krate}"
+        );
+    }
+}
+
+#[test]
+fn the_http_edge_compiles_no_adapter() {
+    let crates = compiled_crates("pika-http");
+    assert!(crates.contains("axum"), "{crates:?}");
+    for krate in &crates {
+        assert!(
+            !embedded_engine(krate) && !aws(krate) && !krate.starts_with("lambda_"),
+            "pika-http compiles {krate}"
+        );
+    }
+}
+
+#[test]
+fn the_local_server_compiles_no_aws() {
+    let crates = compiled_crates("pika-local");
+    assert!(crates.contains("rusqlite"), "{crates:?}");
+    for krate in &crates {
+        assert!(
+            !aws(krate) && !krate.starts_with("lambda_") && krate != "pika-lambda-shell",
+            "pika-local compiles {krate}"
         );
     }
 }

@@ -34,6 +34,12 @@ export interface PikaConfig {
   readonly guardrailId?: string;
   readonly guardrailVersion?: string;
   readonly insightsModelId?: string;
+  /**
+   * The site configuration the api function stores on its first cold start
+   * (PIKA_SITE_CONFIG, JSON as `PUT /admin/site` takes it). Default: entities
+   * by the `accountId` custom-data attribute, nothing else on.
+   */
+  readonly siteConfig: string;
   readonly turnDeadlineMarginMs: number;
   readonly rustLog: string;
   readonly logRetention: logs.RetentionDays;
@@ -135,6 +141,23 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     throw new Error(`context memoryId: not an AgentCore memory id: ${memoryId}`);
   }
 
+  const siteRaw: unknown = node.tryGetContext('siteConfig');
+  let siteConfig: string;
+  if (siteRaw === undefined || siteRaw === null || siteRaw === '') {
+    siteConfig = JSON.stringify({ features: { entity: { enabled: true, attributePath: 'accountId' } } });
+  } else {
+    let parsed: unknown;
+    try {
+      parsed = typeof siteRaw === 'string' ? JSON.parse(siteRaw) : siteRaw;
+    } catch (e) {
+      throw new Error(`context siteConfig: not JSON (${String(e)})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error('context siteConfig: a JSON object, as PUT /admin/site takes it');
+    }
+    siteConfig = JSON.stringify(parsed);
+  }
+
   const selfCorrectionRate = Number(str(node, 'selfCorrectionRateAlarm') ?? '0.3');
   if (!(selfCorrectionRate > 0 && selfCorrectionRate <= 1)) {
     throw new Error('context selfCorrectionRateAlarm: a number in (0, 1]');
@@ -153,6 +176,7 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     guardrailId,
     guardrailVersion,
     insightsModelId: str(node, 'insightsModelId'),
+    siteConfig,
     turnDeadlineMarginMs: int(node, 'turnDeadlineMarginMs', 10000, 1000, 120000),
     rustLog: str(node, 'rustLog') ?? 'info',
     logRetention: retentionDays as logs.RetentionDays,

@@ -115,6 +115,10 @@ export class Functions extends Construct {
     const apiEnv: Record<string, string> = {
       PIKA_FUNCTION: 'api',
       ...common,
+      // The site configuration's seed, stored on the first cold start
+      // (only the api may write the config table); then PUT /admin/site.
+      PIKA_SITE_CONFIG: config.siteConfig,
+      ...(config.insightsModelId ? { PIKA_INSIGHTS_MODEL_ID: config.insightsModelId } : {}),
       ...memory,
       ...(config.authorizer ? { PIKA_AUTH_MODE: 'authorizer' } : jwt),
       ...cors,
@@ -136,7 +140,6 @@ export class Functions extends Construct {
     const jobsEnv: Record<string, string> = {
       PIKA_FUNCTION: 'jobs',
       ...common,
-      ...(config.insightsModelId ? { PIKA_INSIGHTS_MODEL_ID: config.insightsModelId } : {}),
     };
 
     this.api = this.makeFunction(SPECS.api, config, apiEnv);
@@ -250,8 +253,9 @@ export class Functions extends Construct {
     const logGroup = new logs.LogGroup(this, `${spec.logicalId}Logs`, {
       logGroupName: `/aws/lambda/${functionName}`,
       retention: config.logRetention,
-      // The api's log holds the admin audit trail: keep it.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // The api's log holds the admin audit trail: keep it — except after a
+      // failed first deploy, whose retry needs the name free again.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     const fn = new lambda.Function(this, spec.logicalId, {
       functionName,

@@ -107,7 +107,10 @@ export class Storage extends Construct {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         timeToLiveAttribute: spec.ttl,
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        removalPolicy: RemovalPolicy.RETAIN,
+        // Kept when the stack is deleted or the table replaced, but removed
+        // when the first deploy fails and rolls back: a retried deploy would
+        // otherwise meet a table of the same name and fail again.
+        removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       });
       for (const ix of spec.indexes) {
         table.addGlobalSecondaryIndex({

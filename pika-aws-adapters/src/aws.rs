@@ -14,13 +14,43 @@ use pika_ports::{ErrorKind, PortError};
 use std::error::Error;
 
 pub use aws_config::SdkConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use std::time::Duration;
+
+/// How long any client may take to connect: an endpoint that does not
+/// accept a connection in this time is treated as down (and retried).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// One attempt of a store request (DynamoDB, S3): far above their normal
+/// latency (single-digit milliseconds), well below a turn's patience.
+pub const STORE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A store request with all its retries.
+pub const STORE_OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Loads the SDK configuration the standard way (environment, profile,
-/// container or instance role), with the latest behaviour version.
+/// container or instance role), with the latest behaviour version and a
+/// connect timeout for every client. Model and tool clients get no
+/// operation timeout here: a model's answer streams for minutes and a
+/// tool's call is bounded by the turn itself (its `executionTimeoutMs`).
 pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        )
         .load()
         .await
+}
+
+/// The timeouts of the store clients (DynamoDB, S3): a connect timeout, an
+/// attempt timeout and one for the whole operation with its retries, so a
+/// stalled request fails (as `Transient`) instead of holding a turn.
+pub fn store_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(STORE_ATTEMPT_TIMEOUT)
+        .operation_timeout(STORE_OPERATION_TIMEOUT)
+        .build()
 }
 
 /// Error codes AWS services use for "slow down" or "try again".

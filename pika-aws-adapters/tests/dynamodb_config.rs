@@ -15,7 +15,9 @@ mod moto_support;
 
 use axum::http::StatusCode;
 use dynamo_serial::fresh;
-use pika_aws_adapters::dynamodb::config::{DynamoAgentStore, DynamoChatAppStore, DynamoToolStore};
+use pika_aws_adapters::dynamodb::config::{
+    DynamoAgentStore, DynamoChatAppStore, DynamoSiteStore, DynamoToolStore,
+};
 use pika_aws_adapters::dynamodb::Dynamo;
 use pika_domain::chat_app::ChatAppOverride;
 use pika_domain::tool::Tool;
@@ -26,6 +28,14 @@ use pika_testkit::fixtures::{agent, chat_app, inline_tool, tool_id};
 #[tokio::test]
 async fn chat_app_store_honours_its_contract() {
     config::chat_app_store_contract(|| async { DynamoChatAppStore::new(fresh().await) }).await;
+}
+
+#[tokio::test]
+async fn site_store_honours_its_contract() {
+    pika_testkit::contracts::site::site_store_contract(|| async {
+        DynamoSiteStore::new(fresh().await)
+    })
+    .await;
 }
 
 #[tokio::test]

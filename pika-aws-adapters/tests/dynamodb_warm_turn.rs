@@ -20,6 +20,7 @@ use pika_aws_adapters::dynamodb::usage::DynamoUsageLedger;
 use pika_aws_adapters::dynamodb::{create_tables, Dynamo, DynamoStores};
 use pika_domain::message::Role;
 use pika_domain::quota::QuotaScope;
+use pika_domain::site::SiteRecord;
 use pika_domain::stream::TurnEvent;
 use pika_ports::{CompletionPurpose, MessageStore, Ports, SessionStore, UsageLedger};
 use pika_service::{ChatService, ConfigCache, SendMessage, ServiceSettings, TurnTarget};
@@ -99,6 +100,7 @@ async fn platform() -> Platform {
         sessions: stores.sessions,
         messages: stores.messages,
         chat_apps: stores.chat_apps,
+        site: stores.site,
         agents: stores.agents,
         tools: stores.tools,
         users: stores.users,
@@ -118,10 +120,12 @@ async fn platform() -> Platform {
         .create(&fixtures::chat_app("support", "agent"))
         .await
         .unwrap();
-    let settings = ServiceSettings {
-        site: fixtures::site(),
-        ..ServiceSettings::default()
-    };
+    ports
+        .site
+        .create(&SiteRecord::seed(fixtures::site(), fixtures::t0()))
+        .await
+        .unwrap();
+    let settings = ServiceSettings::default();
     let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
     let chat = ChatService::new(ports, settings, config);
     requests.take();

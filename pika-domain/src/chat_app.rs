@@ -44,6 +44,11 @@ pub struct ChatApp {
     /// Quotas for this app, replacing the site's where set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quotas: Option<QuotaLimits>,
+    /// How many days a session is kept after it was created; the cleanup
+    /// job deletes it, with everything it owns, once that has passed.
+    /// `None`: kept until deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_retention_days: Option<u32>,
     /// Optimistic-concurrency version; incremented by every update.
     #[serde(default)]
     pub version: u64,
@@ -74,6 +79,9 @@ pub enum InvalidChatApp {
     /// No mode is supported.
     #[error("modesSupported must name at least one mode")]
     NoModes,
+    /// The retention is not 1 to 3650 days.
+    #[error("sessionRetentionDays must be between 1 and 3650")]
+    Retention,
 }
 
 impl ChatApp {
@@ -92,9 +100,25 @@ impl ChatApp {
         if self.modes_supported.is_empty() {
             return Err(InvalidChatApp::NoModes);
         }
+        if self
+            .session_retention_days
+            .is_some_and(|d| !(1..=MAX_RETENTION_DAYS).contains(&d))
+        {
+            return Err(InvalidChatApp::Retention);
+        }
         Ok(())
     }
+
+    /// When a session of this app created at `created_at` expires: after
+    /// its retention, or never.
+    pub fn session_expiry(&self, created_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.session_retention_days
+            .map(|days| created_at + chrono::Duration::days(i64::from(days)))
+    }
 }
+
+/// The longest retention a chat app may set: ten years.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 /// An override of a chat app, stored apart (`{chatAppId}:override`). It may
 /// replace access rules, title, description and features, and adds exclusive

@@ -2,12 +2,15 @@
 //! and the defaults of the turn.
 
 use crate::features::FeatureSet;
+use crate::ids::UserId;
 use crate::quota::QuotaLimits;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
-/// Bounds of one chat turn.
+/// Bounds of one chat turn. A field left out takes its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct TurnLimits {
     /// Most model calls that may end in a tool request within one answer.
     pub max_tool_iterations: u32,
@@ -33,9 +36,9 @@ impl Default for TurnLimits {
     }
 }
 
-/// Settings of the insights runner (§10).
+/// Settings of the insights runner (§10). A field left out takes its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct InsightsSettings {
     /// A session is analysed once idle this long, in minutes (default 60).
     pub idle_minutes: i64,
@@ -58,9 +61,11 @@ impl Default for InsightsSettings {
     }
 }
 
-/// The site configuration.
+/// The site configuration. An unknown section is refused (a misspelt one
+/// would otherwise be dropped silently); a section left out takes its
+/// defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SiteConfig {
     /// Site-level feature settings: the gates and defaults of every chat app.
     #[serde(default)]
@@ -79,7 +84,53 @@ pub struct SiteConfig {
     pub title_model_id: Option<String>,
 }
 
+/// Why a site configuration is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid site configuration: {0}")]
+pub struct InvalidSite(pub String);
+
 impl SiteConfig {
+    /// Checks what no service could work with: an entity feature without
+    /// an attribute path (every session would be `chat-app-global`), a quota
+    /// window of zero hours, turn limits of zero, an empty insights model.
+    ///
+    /// # Errors
+    /// The first rule broken, named.
+    pub fn validate(&self) -> Result<(), InvalidSite> {
+        let bad = |m: &str| Err(InvalidSite(m.to_string()));
+        if let Some(entity) = self.features.entity.as_ref().filter(|e| e.enabled) {
+            let path = entity.attribute_path.as_deref().unwrap_or("").trim();
+            if path.is_empty() || path.split('.').any(str::is_empty) {
+                return bad("features.entity.attributePath must be a dotted path (e.g. accountId) when the entity feature is on");
+            }
+        }
+        if self.quotas.window_hours == Some(0) {
+            return bad("quotas.windowHours must be at least 1");
+        }
+        let turn = &self.turn;
+        if turn.max_output_tokens == 0
+            || turn.tool_timeout_ms == 0
+            || turn.history_token_budget == 0
+        {
+            return bad("turn.maxOutputTokens, turn.toolTimeoutMs and turn.historyTokenBudget must be at least 1");
+        }
+        let insights = &self.insights;
+        if insights.batch_size == 0 || insights.lock_ttl_seconds < 1 || insights.idle_minutes < 0 {
+            return bad("insights.batchSize and insights.lockTtlSeconds must be at least 1, insights.idleMinutes not negative");
+        }
+        if insights.model_id.trim().is_empty() {
+            return bad("insights.modelId must name a model");
+        }
+        if self
+            .title_model_id
+            .as_deref()
+            .is_some_and(|m| m.trim().is_empty())
+        {
+            return bad("titleModelId must name a model when set");
+        }
+        Ok(())
+    }
+
     /// The dotted path to the user's entity, when the entity feature is on site-wide.
     pub fn entity_attribute_path(&self) -> Option<&str> {
         self.features
@@ -87,5 +138,38 @@ impl SiteConfig {
             .as_ref()
             .filter(|e| e.enabled)
             .and_then(|e| e.attribute_path.as_deref())
+    }
+}
+
+/// The site configuration as stored: one record, versioned and stamped like
+/// chat apps, so that an administrator's change never silently overwrites
+/// another's and the audit fields say who changed it last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteRecord {
+    /// The configuration every service reads.
+    pub config: SiteConfig,
+    /// Optimistic-concurrency version: 1 for the first stored configuration.
+    pub version: u64,
+    /// When the first configuration was stored.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Who changed it last; `None` for the seed stored at first start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<UserId>,
+}
+
+impl SiteRecord {
+    /// The first record: `config` at version 1, stored at `now` by nobody
+    /// (the seed a binary stores on its first start).
+    pub fn seed(config: SiteConfig, now: DateTime<Utc>) -> Self {
+        Self {
+            config,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            updated_by: None,
+        }
     }
 }

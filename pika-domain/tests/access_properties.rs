@@ -134,6 +134,7 @@ fn app(enabled: bool, access_rules: AccessRules) -> ChatApp {
         features: FeatureSet::default(),
         modes_supported: vec![ChatAppMode::Standalone],
         quotas: None,
+        session_retention_days: None,
         version: 0,
         created_at: t,
         updated_at: t,

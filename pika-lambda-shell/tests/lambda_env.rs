@@ -2,10 +2,10 @@
 //! variable named, and — against the CDK stack's synthesized template
 //! (`bash infra/synth.sh`) — every variable a function needs is set by the
 //! stack, and the stack sets no `PIKA_*` variable the binary does not read.
-#![cfg(feature = "lambda")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use pika_lambda_shell::lambda::env::{AuthEnv, FunctionKind, LambdaEnv, RuntimeKind, SearchTarget};
+use pika_domain::site::SiteConfig;
+use pika_lambda_shell::env::{AuthEnv, FunctionKind, LambdaEnv, RuntimeKind, SearchTarget};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -123,21 +123,47 @@ fn every_missing_or_malformed_variable_is_named() {
     }
 }
 
+const API: &[(&str, &str)] = &[("PIKA_AUTH_MODE", "authorizer")];
+
 #[test]
-fn the_insights_model_comes_from_the_environment() {
-    let default = pika_lambda_shell::lambda::settings_of(&read(FunctionKind::Jobs, &[]).unwrap());
-    let chosen = pika_lambda_shell::lambda::settings_of(
+fn the_site_seed_comes_from_the_api_functions_environment() {
+    let default = pika_lambda_shell::site_seed(&read(FunctionKind::Api, API).unwrap());
+    assert_eq!(default, SiteConfig::default());
+    let chosen = pika_lambda_shell::site_seed(
         &read(
-            FunctionKind::Jobs,
-            &[("PIKA_INSIGHTS_MODEL_ID", "amazon.nova-lite-v1:0")],
+            FunctionKind::Api,
+            &[
+                ("PIKA_AUTH_MODE", "authorizer"),
+                ("PIKA_INSIGHTS_MODEL_ID", "amazon.nova-lite-v1:0"),
+                (
+                    "PIKA_SITE_CONFIG",
+                    r#"{"features":{"entity":{"enabled":true,"attributePath":"accountId"}},"quotas":{"entityTokensPerWindow":5000}}"#,
+                ),
+            ],
         )
         .unwrap(),
     );
-    assert_eq!(chosen.site.insights.model_id, "amazon.nova-lite-v1:0");
-    assert_ne!(
-        default.site.insights.model_id,
-        chosen.site.insights.model_id
-    );
+    assert_eq!(chosen.insights.model_id, "amazon.nova-lite-v1:0");
+    assert_eq!(chosen.entity_attribute_path(), Some("accountId"));
+    assert_eq!(chosen.quotas.entity_tokens_per_window, Some(5000));
+}
+
+#[test]
+fn a_malformed_or_invalid_site_seed_stops_the_cold_start_naming_the_variable() {
+    for bad in [
+        "{not json",
+        r#"{"features":{"entity":{"enabled":true}}}"#,
+        r#"{"quotas":{"windowHours":0}}"#,
+        r#"{"turn":{"maxOutputTokens":"many"}}"#,
+        r#"{"featuers":{}}"#,
+    ] {
+        let err = read(
+            FunctionKind::Api,
+            &[("PIKA_AUTH_MODE", "authorizer"), ("PIKA_SITE_CONFIG", bad)],
+        )
+        .unwrap_err();
+        assert!(err.contains("PIKA_SITE_CONFIG"), "{bad}: {err}");
+    }
 }
 
 #[test]
@@ -220,6 +246,40 @@ fn the_cdk_stack_sets_what_each_function_reads() {
         [FunctionKind::Api, FunctionKind::Jobs, FunctionKind::Stream],
         "one function of each kind"
     );
+}
+
+#[test]
+fn tables_and_logs_survive_deletion_but_not_a_failed_first_deploy() {
+    let Some(template) = template() else { return };
+    let mut checked = 0;
+    for (id, resource) in template["Resources"].as_object().unwrap() {
+        let kind = resource["Type"].as_str().unwrap_or_default();
+        if kind == "AWS::DynamoDB::Table" || kind == "AWS::Logs::LogGroup" {
+            // RETAIN_ON_UPDATE_OR_DELETE: kept on delete and replacement,
+            // rolled back when the stack's creation fails (so a retried
+            // first deploy finds the names free).
+            assert_eq!(resource["DeletionPolicy"], "RetainExceptOnCreate", "{id}");
+            assert_eq!(resource["UpdateReplacePolicy"], "Retain", "{id}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11, "8 tables and 3 log groups, found {checked}");
+}
+
+#[test]
+fn the_stack_seeds_entities_by_account_through_the_api_function() {
+    let Some(template) = template() else { return };
+    let api = template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["Properties"]["Environment"]["Variables"]["PIKA_FUNCTION"] == "api")
+        .unwrap();
+    let seed = api["Properties"]["Environment"]["Variables"]["PIKA_SITE_CONFIG"]
+        .as_str()
+        .unwrap();
+    let site: SiteConfig = serde_json::from_str(seed).unwrap();
+    assert_eq!(site.entity_attribute_path(), Some("accountId"));
 }
 
 /// A key schema as (attribute, HASH|RANGE) pairs.

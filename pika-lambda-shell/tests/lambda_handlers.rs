@@ -2,18 +2,19 @@
 //! Gateway REST proxy event with Cognito authorizer claims (`pika-api`), a
 //! Function URL event streamed (`pika-stream`), an EventBridge scheduled
 //! event (`pika-jobs`) — over the same router as the local server, on fakes.
-#![cfg(feature = "lambda")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+// The HTTP tests' helpers (the same router on fakes, test tokens).
+#[path = "../../pika-http/tests/support/mod.rs"]
 mod support;
 
 use futures::StreamExt;
 use lambda_http::request::LambdaRequest;
 use lambda_runtime::{Context, LambdaEvent, Service};
-use pika_lambda_shell::auth::{AuthConfig, AuthMode, Authenticator, DevClaims};
-use pika_lambda_shell::http::AppState;
-use pika_lambda_shell::lambda::env::{FunctionKind, LambdaEnv};
-use pika_lambda_shell::lambda::{api_app, api_config, jobs, stream_app};
+use pika_http::auth::{AuthConfig, AuthMode, Authenticator, DevClaims};
+use pika_http::AppState;
+use pika_lambda_shell::env::{FunctionKind, LambdaEnv};
+use pika_lambda_shell::{api_app, api_config, jobs, stream_app};
 use pika_ports::{Clock, SessionPatch, SessionStore};
 use pika_service::{JobRunner, ServiceSettings};
 use pika_testkit::fakes::runtime::Script;
@@ -50,7 +51,7 @@ struct Lambda {
 }
 
 async fn lambda() -> Lambda {
-    let fakes = FakePorts::new();
+    let fakes = FakePorts::with_site(fixtures::site());
     fakes
         .seed_app(
             &fixtures::chat_app(support::APP, support::AGENT),
@@ -59,10 +60,7 @@ async fn lambda() -> Lambda {
         )
         .await
         .unwrap();
-    let settings = ServiceSettings {
-        site: fixtures::site(),
-        ..ServiceSettings::default()
-    };
+    let settings = ServiceSettings::default();
     let api_env = env_of(
         FunctionKind::Api,
         &[
@@ -369,13 +367,7 @@ async fn a_scheduled_event_runs_its_job_once() {
         .await
         .unwrap();
 
-    let runner = JobRunner::new(
-        l.fakes.ports(),
-        ServiceSettings {
-            site: fixtures::site(),
-            ..ServiceSettings::default()
-        },
-    );
+    let runner = JobRunner::new(l.fakes.ports());
     let scheduled = fixture("eventbridge_scheduled.json");
     let mut context = Context::default();
     context.request_id = "run-1".to_string();

@@ -10,10 +10,12 @@
 //! | `files` | `files` | the file store, with HMAC-signed expiring URLs |
 //! | `openai` | `openai` | the agent runtime and completions over an OpenAI-compatible server |
 //! | `embedded` | `embedded` | the agent runtime and completions from a GGUF model run in-process (llama.cpp) |
+//! | (always) | `metrics` | the metrics sink, as JSON lines in a file |
 //! | (always) | `inline_tools` | the tool invoker for in-process tools |
 //! | (always) | `tool_text` | tool calls as `<tool_call>` text, for models without native tool calling |
 
 pub mod inline_tools;
+pub mod metrics;
 pub mod tool_text;
 
 #[cfg(feature = "embedded")]

@@ -5,7 +5,7 @@
 //!
 //! They live in the ports crate because two sides share them: the Lambda
 //! tool invoker (`pika-aws-adapters`) and the tool-function helper
-//! (`pika_lambda_shell::tool`), which must not pull an AWS SDK.
+//! (`pika-lambda-tool`), which must not pull an AWS SDK.
 //!
 //! See "Configure Lambda functions to send information that an Amazon
 //! Bedrock agent elicits from the user" in the Bedrock user guide.

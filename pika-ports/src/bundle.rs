@@ -3,8 +3,8 @@
 
 use crate::{
     AgentRuntime, AgentStore, ChatAppStore, Clock, CompletionModel, FeedbackStore, FileStore,
-    IdGenerator, JobLock, MessageStore, MetricsSink, SearchIndex, SessionStore, ToolInvoker,
-    ToolStore, TurnJournal, UsageLedger, UserMemory, UserStore,
+    IdGenerator, JobLock, MessageStore, MetricsSink, SearchIndex, SessionStore, SiteStore,
+    ToolInvoker, ToolStore, TurnJournal, UsageLedger, UserMemory, UserStore,
 };
 use std::sync::Arc;
 
@@ -15,6 +15,8 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionStore>,
     pub messages: Arc<dyn MessageStore>,
     pub chat_apps: Arc<dyn ChatAppStore>,
+    /// The site configuration (read through the services' configuration cache).
+    pub site: Arc<dyn SiteStore>,
     pub agents: Arc<dyn AgentStore>,
     pub tools: Arc<dyn ToolStore>,
     pub users: Arc<dyn UserStore>,

@@ -29,6 +29,7 @@ pub mod models;
 pub mod runtime;
 pub mod search;
 pub mod sessions;
+pub mod site;
 pub mod tools;
 pub mod usage;
 pub mod users;
@@ -52,6 +53,7 @@ pub use runtime::{
 };
 pub use search::{SearchDocument, SearchHit, SearchIndex, SearchQuery, SearchSort};
 pub use sessions::{SessionPatch, SessionStore, TurnRecord};
+pub use site::SiteStore;
 pub use tools::{ToolInvocation, ToolInvoker};
 pub use usage::{DailyUsage, UsageLedger, UsageRecord};
 pub use users::UserStore;

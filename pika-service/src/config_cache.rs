@@ -1,6 +1,7 @@
-//! A small in-memory cache of configuration (chat apps with their overrides,
-//! agents, tools) with a TTL: configuration changes rarely, so a warm turn
-//! reads only its session and history from the stores.
+//! A small in-memory cache of configuration (the site configuration, chat
+//! apps with their overrides, agents, tools) with a TTL: configuration
+//! changes rarely, so a warm turn reads only its session and history from
+//! the stores.
 
 use crate::error::ServiceError;
 use crate::ports::Ports;
@@ -8,10 +9,11 @@ use pika_domain::agent::Agent;
 use pika_domain::chat_app::{ChatApp, ChatAppOverride};
 use pika_domain::chrono::{DateTime, Duration, Utc};
 use pika_domain::ids::{AgentId, ChatAppId, ToolId};
+use pika_domain::site::SiteConfig;
 use pika_domain::tool::Tool;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A chat app with its override, as the cache holds them.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +72,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Table<K, V> {
 pub struct ConfigCache {
     ports: Ports,
     ttl: Duration,
+    site: Table<(), Arc<SiteConfig>>,
     apps: Table<ChatAppId, Option<AppConfig>>,
     agents: Table<AgentId, Option<Agent>>,
     tools: Table<ToolId, Option<Tool>>,
@@ -81,10 +84,31 @@ impl ConfigCache {
         Self {
             ports,
             ttl: Duration::from_std(ttl).unwrap_or(Duration::seconds(60)),
+            site: Table::new(),
             apps: Table::new(),
             agents: Table::new(),
             tools: Table::new(),
         }
+    }
+
+    /// The stored site configuration (the defaults, every site-gated
+    /// feature off, while none is stored: see [`load_site`]).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn site(&self) -> Result<Arc<SiteConfig>, ServiceError> {
+        let now = self.ports.clock.now();
+        if let Some(hit) = self.site.fresh(&(), now, self.ttl) {
+            return Ok(hit);
+        }
+        let value = Arc::new(load_site(&self.ports).await?);
+        self.site.put((), Arc::clone(&value), now);
+        Ok(value)
+    }
+
+    /// Forgets the site configuration (after an admin change).
+    pub fn forget_site(&self) {
+        self.site.forget(&());
     }
 
     /// The chat app and its override; `None` when there is no such app.
@@ -160,5 +184,24 @@ impl ConfigCache {
     /// Forgets a tool.
     pub fn forget_tool(&self, id: &ToolId) {
         self.tools.forget(id);
+    }
+}
+
+/// The stored site configuration, read without a cache (the scheduled jobs
+/// read it once a run). While none is stored (a binary seeds it at its first
+/// start, so only a store emptied by hand lacks one), the defaults: every
+/// site-gated feature off, which denies rather than allows.
+///
+/// # Errors
+/// Store failures.
+pub async fn load_site(ports: &Ports) -> Result<SiteConfig, ServiceError> {
+    match ports.site.get().await? {
+        Some(record) => Ok(record.config),
+        None => {
+            tracing::warn!(
+                "no site configuration is stored: using the defaults (site features off)"
+            );
+            Ok(SiteConfig::default())
+        }
     }
 }

@@ -4,8 +4,9 @@
 //! the auto-feedback rules turn findings into feedback. One run at a time,
 //! through the job lock.
 
+use crate::config_cache::load_site;
 use crate::error::ServiceError;
-use crate::ports::{Ports, ServiceSettings};
+use crate::ports::Ports;
 use crate::retry::retry_transient;
 use crate::sessions::readable;
 use pika_domain::chrono::Duration;
@@ -17,6 +18,7 @@ use pika_domain::insights::{
 };
 use pika_domain::message::Role;
 use pika_domain::session::{InsightStatus, Session};
+use pika_domain::site::SiteConfig;
 use pika_domain::user::User;
 use pika_ports::{
     CompletionPurpose, CompletionRequest, ErrorKind, IdGeneratorExt, PageRequest, SessionPatch,
@@ -44,13 +46,13 @@ pub struct InsightsReport {
 #[derive(Clone)]
 pub struct InsightsRunner {
     ports: Ports,
-    settings: ServiceSettings,
 }
 
 impl InsightsRunner {
-    /// An insights runner.
-    pub fn new(ports: Ports, settings: ServiceSettings) -> Self {
-        Self { ports, settings }
+    /// An insights runner; its settings are the stored site configuration's
+    /// (`insights`), read once a run.
+    pub fn new(ports: Ports) -> Self {
+        Self { ports }
     }
 
     /// One run, as `owner` (e.g. the Lambda request id). Does nothing when
@@ -66,7 +68,8 @@ impl InsightsRunner {
         batch_size: Option<u32>,
         idle_minutes: Option<i64>,
     ) -> Result<InsightsReport, ServiceError> {
-        let cfg = &self.settings.site.insights;
+        let site = load_site(&self.ports).await?;
+        let cfg = &site.insights;
         let now = self.ports.clock.now();
         let expires = now + Duration::seconds(cfg.lock_ttl_seconds.max(1));
         if !self
@@ -81,7 +84,7 @@ impl InsightsRunner {
                 ..InsightsReport::default()
             });
         }
-        let result = self.analyze_batch(batch_size, idle_minutes).await;
+        let result = self.analyze_batch(&site, batch_size, idle_minutes).await;
         if let Err(e) = self.ports.job_lock.release(INSIGHTS_LOCK, owner).await {
             tracing::warn!(error = %e, "the insights lock could not be released; it expires by itself");
         }
@@ -90,10 +93,11 @@ impl InsightsRunner {
 
     async fn analyze_batch(
         &self,
+        site: &SiteConfig,
         batch_size: Option<u32>,
         idle_minutes: Option<i64>,
     ) -> Result<InsightsReport, ServiceError> {
-        let cfg = &self.settings.site.insights;
+        let cfg = &site.insights;
         let now = self.ports.clock.now();
         let idle_before = now - Duration::minutes(idle_minutes.unwrap_or(cfg.idle_minutes).max(0));
         let sessions = self
@@ -103,7 +107,7 @@ impl InsightsRunner {
             .await?;
         let mut report = InsightsReport::default();
         for session in sessions {
-            match self.analyze(&session).await {
+            match self.analyze(site, &session).await {
                 Ok(true) => report.analyzed += 1,
                 Ok(false) => report.skipped += 1,
                 Err(e) => {
@@ -132,11 +136,11 @@ impl InsightsRunner {
     }
 
     /// Assesses one session; `Ok(false)` when skipped.
-    async fn analyze(&self, session: &Session) -> Result<bool, ServiceError> {
+    async fn analyze(&self, site: &SiteConfig, session: &Session) -> Result<bool, ServiceError> {
         let Some(last) = session.last_message_id else {
             return Ok(false);
         };
-        if !self.insights_enabled(session).await? {
+        if !self.insights_enabled(site, session).await? {
             self.mark_done(session, last).await?;
             return Ok(false);
         }
@@ -145,7 +149,7 @@ impl InsightsRunner {
             .ports
             .completions
             .complete(CompletionRequest {
-                model_id: self.settings.site.insights.model_id.clone(),
+                model_id: site.insights.model_id.clone(),
                 instruction: ASSESSMENT_INSTRUCTION.to_string(),
                 input: transcript,
                 max_output_tokens: 1_500,
@@ -176,7 +180,11 @@ impl InsightsRunner {
         }
     }
 
-    async fn insights_enabled(&self, session: &Session) -> Result<bool, ServiceError> {
+    async fn insights_enabled(
+        &self,
+        site: &SiteConfig,
+        session: &Session,
+    ) -> Result<bool, ServiceError> {
         let Some(app) = self.ports.chat_apps.get(&session.chat_app_id).await? else {
             return Ok(false);
         };
@@ -192,13 +200,8 @@ impl InsightsRunner {
             pika_domain::user::UserType::ExternalUser,
         );
         Ok(
-            pika_domain::features::resolve_features(
-                &owner,
-                &app,
-                ovr.as_ref(),
-                &self.settings.site,
-            )
-            .session_insights,
+            pika_domain::features::resolve_features(&owner, &app, ovr.as_ref(), site)
+                .session_insights,
         )
     }
 

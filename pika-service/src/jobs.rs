@@ -7,7 +7,7 @@ use crate::analytics::{AnalyticsQuery, AnalyticsReport, AnalyticsService};
 use crate::cleanup::CleanupService;
 use crate::error::ServiceError;
 use crate::insights::{InsightsReport, InsightsRunner};
-use crate::ports::{Ports, ServiceSettings};
+use crate::ports::Ports;
 use pika_domain::chrono::{Duration, NaiveDate};
 use pika_ports::{Metric, MetricBatch, MetricUnit};
 use std::collections::BTreeMap;
@@ -64,13 +64,13 @@ pub enum JobOutcome {
 #[derive(Clone)]
 pub struct JobRunner {
     ports: Ports,
-    settings: ServiceSettings,
 }
 
 impl JobRunner {
-    /// A runner over `ports`.
-    pub fn new(ports: Ports, settings: ServiceSettings) -> Self {
-        Self { ports, settings }
+    /// A runner over `ports` (the jobs' settings are the stored site
+    /// configuration's).
+    pub fn new(ports: Ports) -> Self {
+        Self { ports }
     }
 
     /// Runs `job` as `owner` (e.g. the Lambda request id, which names the
@@ -83,7 +83,7 @@ impl JobRunner {
             Job::Insights {
                 batch_size,
                 idle_minutes,
-            } => InsightsRunner::new(self.ports.clone(), self.settings.clone())
+            } => InsightsRunner::new(self.ports.clone())
                 .run_once(owner, *batch_size, *idle_minutes)
                 .await
                 .map(JobOutcome::Insights),

@@ -29,6 +29,7 @@ pub mod ports;
 mod retry;
 pub mod search;
 pub mod sessions;
+pub mod site;
 pub mod uploads;
 
 pub use admin::AdminService;
@@ -38,7 +39,7 @@ pub use cleanup::CleanupService;
 pub use sessions::SessionService;
 pub use uploads::UploadService;
 
-pub use config_cache::ConfigCache;
+pub use config_cache::{load_site, ConfigCache};
 pub use error::ServiceError;
 pub use feedback::FeedbackService;
 pub use insights::InsightsRunner;
@@ -46,3 +47,4 @@ pub use jobs::{Job, JobOutcome, JobRunner};
 
 pub use ports::{Ports, ServiceSettings};
 pub use search::SearchService;
+pub use site::seed_site;

@@ -2,15 +2,12 @@
 //! service settings.
 
 use pika_domain::cost::PriceTable;
-use pika_domain::site::SiteConfig;
 pub use pika_ports::Ports;
 use std::time::Duration;
 
 /// Settings shared by the services.
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
-    /// The site configuration (features, quotas, turn limits, insights).
-    pub site: SiteConfig,
     /// Model prices.
     pub prices: PriceTable,
     /// How long chat app, agent and tool configuration is cached.
@@ -26,7 +23,6 @@ pub struct ServiceSettings {
 impl Default for ServiceSettings {
     fn default() -> Self {
         Self {
-            site: SiteConfig::default(),
             prices: PriceTable::bedrock_defaults(),
             config_ttl: Duration::from_secs(60),
             history_messages: 40,

@@ -6,7 +6,7 @@
 use crate::cleanup::CleanupService;
 use crate::config_cache::ConfigCache;
 use crate::error::ServiceError;
-use crate::ports::{Ports, ServiceSettings};
+use crate::ports::Ports;
 use crate::retry::retry_transient;
 use pika_domain::access::{decide_access, AccessDecision};
 use pika_domain::features::resolve_features;
@@ -68,18 +68,16 @@ pub(crate) fn for_reader(mut m: Message) -> Message {
 #[derive(Clone)]
 pub struct SessionService {
     ports: Ports,
-    settings: ServiceSettings,
     config: Arc<ConfigCache>,
     cleanup: CleanupService,
 }
 
 impl SessionService {
-    /// A session service.
-    pub fn new(ports: Ports, settings: ServiceSettings, config: Arc<ConfigCache>) -> Self {
+    /// A session service; the site configuration comes through `config`.
+    pub fn new(ports: Ports, config: Arc<ConfigCache>) -> Self {
         let cleanup = CleanupService::new(ports.clone());
         Self {
             ports,
-            settings,
             config,
             cleanup,
         }
@@ -124,24 +122,26 @@ impl SessionService {
             .chat_app(chat_app)
             .await?
             .ok_or_else(|| ServiceError::not_found(format!("chat app {chat_app}")))?;
-        let site = &self.settings.site;
+        let site = self.config.site().await?;
         if let AccessDecision::Deny(reason) =
-            decide_access(caller, &config.app, config.ovr.as_ref(), site)
+            decide_access(caller, &config.app, config.ovr.as_ref(), &site)
         {
             // Reported like an unknown app, so which app ids exist does not leak.
             tracing::info!(user = %caller.user_id, chat_app = %chat_app, ?reason, "session refused: access denied");
             return Err(ServiceError::not_found(format!("chat app {chat_app}")));
         }
-        let features = resolve_features(caller, &config.app, config.ovr.as_ref(), site);
+        let features = resolve_features(caller, &config.app, config.ovr.as_ref(), &site);
         let entity = features.entity_of(caller);
-        let session = Session::new(
+        let now = self.ports.clock.now();
+        let mut session = Session::new(
             self.ports.ids.session_id(),
             caller.user_id.clone(),
             chat_app.clone(),
             config.app.agent_id.clone(),
             entity,
-            self.ports.clock.now(),
+            now,
         );
+        session.expires_at = config.app.session_expiry(now);
         retry_transient(|| self.ports.sessions.create(&session)).await?;
         Ok(session)
     }
@@ -225,7 +225,7 @@ impl SessionService {
             ));
         };
         // As in the turn: the site's title model, else the agent's verification model.
-        let model_id = match self.settings.site.title_model_id.clone() {
+        let model_id = match self.config.site().await?.title_model_id.clone() {
             Some(model) => model,
             None => self
                 .config
@@ -340,7 +340,8 @@ impl SessionService {
             .get_by_share(share)
             .await?
             .ok_or_else(|| ServiceError::not_found("share"))?;
-        if !may_read_shared(caller, &session, self.settings.site.entity_attribute_path()) {
+        let site = self.config.site().await?;
+        if !may_read_shared(caller, &session, site.entity_attribute_path()) {
             return Err(ServiceError::not_found("share"));
         }
         let messages = self

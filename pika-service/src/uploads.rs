@@ -75,23 +75,16 @@ impl UploadService {
             .ok_or_else(|| ServiceError::not_found("chat app"))?;
         // Someone the chat app no longer admits (disabled, exclusive list, rules)
         // gets no upload URL, as they would get no turn.
-        if let AccessDecision::Deny(reason) = decide_access(
-            caller,
-            &config.app,
-            config.ovr.as_ref(),
-            &self.settings.site,
-        ) {
+        let site = self.config.site().await?;
+        if let AccessDecision::Deny(reason) =
+            decide_access(caller, &config.app, config.ovr.as_ref(), &site)
+        {
             return Err(ServiceError::Forbidden(format!(
                 "you may not use this chat app: {}",
                 reason.describe()
             )));
         }
-        let features = resolve_features(
-            caller,
-            &config.app,
-            config.ovr.as_ref(),
-            &self.settings.site,
-        );
+        let features = resolve_features(caller, &config.app, config.ovr.as_ref(), &site);
         let Some(upload) = features.file_upload else {
             return Err(ServiceError::Forbidden(
                 "file uploads are not enabled in this chat app".to_string(),

@@ -190,7 +190,10 @@ async fn an_idle_session_is_assessed_stored_scored_and_turned_into_feedback() {
         .completions
         .requests_for(CompletionPurpose::Assessment);
     assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].model_id, p.settings.site.insights.model_id);
+    assert_eq!(
+        requests[0].model_id,
+        p.fakes.site.current().unwrap().config.insights.model_id
+    );
     assert!(requests[0]
         .input
         .contains("User: I want a refund for order 42"));

@@ -5,7 +5,7 @@
 mod support;
 
 use pika_domain::chrono::Duration;
-use pika_ports::{Clock, CompletionPurpose, JobLock, SessionPatch, SessionStore};
+use pika_ports::{ChatAppStore, Clock, CompletionPurpose, JobLock, SessionPatch, SessionStore};
 use pika_service::insights::INSIGHTS_LOCK;
 use pika_service::jobs::CLEANUP_LOCK;
 use pika_service::{Job, JobOutcome, JobRunner};
@@ -14,7 +14,7 @@ use pika_testkit::fixtures;
 use support::*;
 
 fn runner(p: &Platform) -> JobRunner {
-    JobRunner::new(p.ports.clone(), p.settings.clone())
+    JobRunner::new(p.ports.clone())
 }
 
 async fn one_turn(p: &Platform) -> pika_domain::ids::SessionId {
@@ -152,4 +152,58 @@ async fn the_insights_job_runs_the_insights_runner_under_its_lock() {
         panic!("not an insights report");
     };
     assert!(!report.locked_out);
+}
+
+#[tokio::test]
+async fn a_chat_apps_retention_expires_its_sessions_and_cleanup_deletes_them() {
+    let p = Platform::with_site(fixtures::site());
+    let mut app = fixtures::chat_app(APP, AGENT);
+    app.session_retention_days = Some(30);
+    p.seed_app(app, fixtures::agent(AGENT, &[]), vec![]).await;
+    let kept = {
+        let mut forever = fixtures::chat_app("forever", AGENT);
+        forever.session_retention_days = None;
+        p.fakes.chat_apps.create(&forever).await.unwrap();
+        p.sessions()
+            .create(
+                &fixtures::customer("bob"),
+                &fixtures::chat_app_id("forever"),
+            )
+            .await
+            .unwrap()
+    };
+    let created = p.fakes.clock.now();
+    let session = one_turn(&p).await;
+    let stored = p.fakes.sessions.find(&session).unwrap();
+    assert_eq!(stored.expires_at, Some(created + Duration::days(30)));
+    let listed = p
+        .sessions()
+        .create(&fixtures::customer("carol"), &fixtures::chat_app_id(APP))
+        .await
+        .unwrap();
+    assert_eq!(listed.expires_at, Some(created + Duration::days(30)));
+
+    let job = Job::Cleanup { limit: None };
+    p.fakes.clock.advance(Duration::days(29));
+    assert_eq!(
+        runner(&p).run(&job, "day-29").await.unwrap(),
+        JobOutcome::Cleanup {
+            deleted: 0,
+            locked_out: false
+        }
+    );
+    p.fakes.clock.advance(Duration::days(2));
+    assert_eq!(
+        runner(&p).run(&job, "day-31").await.unwrap(),
+        JobOutcome::Cleanup {
+            deleted: 2,
+            locked_out: false
+        }
+    );
+    assert!(p.fakes.sessions.find(&session).is_none());
+    assert!(p.fakes.messages.of_session(&session).is_empty());
+    assert!(
+        p.fakes.sessions.find(&kept.session_id).is_some(),
+        "no retention: kept"
+    );
 }

@@ -14,7 +14,7 @@ fn service_with(messages: MockMessageStore) -> (FakePorts, SessionService) {
     ports.messages = Arc::new(messages);
     let settings = pika_service::ServiceSettings::default();
     let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
-    (fakes, SessionService::new(ports, settings, config))
+    (fakes, SessionService::new(ports, config))
 }
 
 async fn owned_session(fakes: &FakePorts) -> pika_domain::session::Session {

@@ -112,6 +112,7 @@ pub fn chat_app(id: &str, agent: &str) -> ChatApp {
         features: FeatureSet::default(),
         modes_supported: vec![ChatAppMode::Standalone],
         quotas: None,
+        session_retention_days: None,
         version: 1,
         created_at: t0(),
         updated_at: t0(),

@@ -45,6 +45,14 @@ async fn tool_store_fake_meets_the_contract() {
 }
 
 #[tokio::test]
+async fn site_store_fake_meets_the_contract() {
+    pika_testkit::contracts::site::site_store_contract(|| async {
+        pika_testkit::fakes::site::InMemorySiteStore::new()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn user_store_fake_meets_the_contract() {
     users::user_store_contract(|| async { InMemoryUserStore::new() }).await;
 }

@@ -2,11 +2,11 @@
 //!
 //! It serves a Bedrock agent action group and Pika's Lambda tool invoker
 //! alike (both send the action-group event), built on
-//! [`pika_lambda_shell::tool`]. Register it with `tool.json` (the Pika tool
+//! [`pika_lambda_tool`]. Register it with `tool.json` (the Pika tool
 //! definition, `POST /admin/tools`) and tag the function `agent-tool=true`.
 //! The orders are a fixed sample; a real tool would call the order system.
 
-use pika_lambda_shell::tool::{ToolCall, ToolError};
+use pika_lambda_tool::{ToolCall, ToolError};
 use serde::{Deserialize, Serialize};
 
 /// The arguments of `get_order_status`, as `tool.json` declares them.

@@ -2,6 +2,6 @@
 //! --release --arm64 -p pika-example-order-status-tool`).
 
 #[tokio::main]
-async fn main() -> Result<(), pika_lambda_shell::tool::Error> {
-    pika_lambda_shell::tool::run(pika_example_order_status_tool::handle).await
+async fn main() -> Result<(), pika_lambda_tool::Error> {
+    pika_lambda_tool::run(pika_example_order_status_tool::handle).await
 }

@@ -3,14 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use pika_example_order_status_tool::handle;
-use pika_lambda_shell::tool::{self, ActionGroupEvent};
+use pika_lambda_tool::{self as tool, ActionGroupEvent};
 use pika_ports::action_group::ResponseState;
 use serde_json::{json, Value};
 
 fn event() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../pika-lambda-shell/tests/lambda_events/bedrock_action_group.json"
+        "/../../pika-lambda-tool/tests/events/bedrock_action_group.json"
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

@@ -45,9 +45,13 @@ impl Dynamo {
     }
 
     /// A client from the SDK configuration (region, credentials, endpoint
-    /// overrides such as `AWS_ENDPOINT_URL_DYNAMODB`).
+    /// overrides such as `AWS_ENDPOINT_URL_DYNAMODB`), with the store
+    /// timeouts ([`crate::aws::store_timeouts`]).
     pub fn from_sdk_config(config: &crate::aws::SdkConfig, prefix: impl Into<String>) -> Self {
-        Self::new(Client::new(config), prefix)
+        let conf = aws_sdk_dynamodb::config::Builder::from(config)
+            .timeout_config(crate::aws::store_timeouts())
+            .build();
+        Self::new(Client::from_conf(conf), prefix)
     }
 
     /// The client.

@@ -1,7 +1,7 @@
 //! Every DynamoDB store over one [`Dynamo`], as a shell puts them into its
 //! `Ports` (the Lambda functions, the tests that run a whole turn).
 
-use super::config::{DynamoAgentStore, DynamoChatAppStore, DynamoToolStore};
+use super::config::{DynamoAgentStore, DynamoChatAppStore, DynamoSiteStore, DynamoToolStore};
 use super::feedback::DynamoFeedbackStore;
 use super::journal::DynamoTurnJournal;
 use super::locks::DynamoJobLock;
@@ -19,6 +19,7 @@ pub struct DynamoStores {
     pub sessions: Arc<DynamoSessionStore>,
     pub messages: Arc<DynamoMessageStore>,
     pub chat_apps: Arc<DynamoChatAppStore>,
+    pub site: Arc<DynamoSiteStore>,
     pub agents: Arc<DynamoAgentStore>,
     pub tools: Arc<DynamoToolStore>,
     pub users: Arc<DynamoUserStore>,
@@ -36,6 +37,7 @@ impl DynamoStores {
             sessions: Arc::new(DynamoSessionStore::new(dynamo.clone())),
             messages: Arc::new(DynamoMessageStore::new(dynamo.clone())),
             chat_apps: Arc::new(DynamoChatAppStore::new(dynamo.clone())),
+            site: Arc::new(DynamoSiteStore::new(dynamo.clone())),
             agents: Arc::new(DynamoAgentStore::new(dynamo.clone())),
             tools: Arc::new(DynamoToolStore::new(dynamo.clone())),
             users: Arc::new(DynamoUserStore::new(dynamo.clone())),

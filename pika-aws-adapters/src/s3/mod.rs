@@ -69,6 +69,7 @@ impl S3FileStore {
     pub fn new(sdk: &SdkConfig, config: S3Config) -> Self {
         let s3 = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(config.force_path_style)
+            .timeout_config(crate::aws::store_timeouts())
             .build();
         Self::with_client(Client::from_conf(s3), config)
     }

@@ -295,13 +295,10 @@ pub async fn weather_turn(runtime: Arc<dyn pika_ports::AgentRuntime>, question: 
     use pika_service::{ChatService, ConfigCache, SendMessage, ServiceSettings, TurnTarget};
     use pika_testkit::fixtures;
 
-    let fakes = pika_testkit::FakePorts::new();
+    let fakes = pika_testkit::FakePorts::with_site(fixtures::site());
     let mut ports = fakes.ports();
     ports.runtime = runtime;
-    let settings = ServiceSettings {
-        site: fixtures::site(),
-        ..ServiceSettings::default()
-    };
+    let settings = ServiceSettings::default();
     let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
     let chat = ChatService::new(ports, settings, config);
     fakes

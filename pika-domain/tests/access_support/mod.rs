@@ -127,6 +127,7 @@ pub fn chat_app(enabled: bool, access_rules: AccessRules) -> ChatApp {
         features: FeatureSet::default(),
         modes_supported: vec![ChatAppMode::Standalone],
         quotas: None,
+        session_retention_days: None,
         version: 1,
         created_at: t0(),
         updated_at: t0(),

@@ -56,6 +56,7 @@ pub fn app_with(features: FeatureSet) -> ChatApp {
         features,
         modes_supported: vec![ChatAppMode::Standalone],
         quotas: None,
+        session_retention_days: None,
         version: 0,
         created_at: t,
         updated_at: t,

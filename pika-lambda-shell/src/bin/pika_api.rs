@@ -1,7 +1,7 @@
 //! `pika-api`: the REST API behind API Gateway (every route but the
 //! streamed turns, which `pika-stream` serves).
 
-use pika_lambda_shell::lambda::{self, env::FunctionKind};
+use pika_lambda_shell::{self as lambda, env::FunctionKind};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

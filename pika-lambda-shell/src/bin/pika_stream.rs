@@ -2,7 +2,7 @@
 //! `RESPONSE_STREAM` mode (SSE or Pika text, with heartbeats), each turn
 //! ending, stored, before the invocation's deadline.
 
-use pika_lambda_shell::lambda::{self, env::FunctionKind};
+use pika_lambda_shell::{self as lambda, env::FunctionKind};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -22,14 +22,31 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes: the number of its last migration.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Every migration, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial schema",
-    sql: V1_INITIAL,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial schema",
+        sql: V1_INITIAL,
+    },
+    Migration {
+        version: 2,
+        name: "site configuration",
+        sql: V2_SITE,
+    },
+];
+
+/// The site configuration: one versioned row (id `current`), shaped like
+/// the other configuration tables so the same versioned operations serve it.
+const V2_SITE: &str = "
+CREATE TABLE site (
+    id       TEXT PRIMARY KEY NOT NULL CHECK (id = 'current'),
+    version  INTEGER NOT NULL,
+    body     TEXT NOT NULL
+);
+";
 
 /// The first schema. Every entity is its JSON `body` plus the key columns
 /// of its access patterns (PIKA.md §6), each served by a key or an index.

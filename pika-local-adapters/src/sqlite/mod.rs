@@ -1,5 +1,6 @@
 //! Every store of Pika on one SQLite database file: sessions, messages
-//! (with client-message claims), chat apps (with overrides), agents, tools,
+//! (with client-message claims), the site configuration, chat apps (with
+//! overrides), agents, tools,
 //! users, feedback, the usage ledger, the job lock and user memory.
 //!
 //! # Use
@@ -58,6 +59,7 @@ mod memory;
 mod messages;
 mod migrations;
 mod sessions;
+mod site;
 mod support;
 mod usage;
 mod users;
@@ -74,6 +76,7 @@ pub use memory::SqliteUserMemory;
 pub use messages::{SqliteMessageStore, MAX_MESSAGE_BYTES};
 pub use migrations::SCHEMA_VERSION;
 pub use sessions::SqliteSessionStore;
+pub use site::SqliteSiteStore;
 pub use usage::SqliteUsageLedger;
 pub use users::SqliteUserStore;
 
@@ -89,6 +92,8 @@ pub struct SqliteStores {
     pub messages: SqliteMessageStore,
     /// Chat apps and their overrides.
     pub chat_apps: SqliteChatAppStore,
+    /// The site configuration.
+    pub site: SqliteSiteStore,
     /// Agents.
     pub agents: SqliteAgentStore,
     /// Tool definitions.
@@ -112,6 +117,7 @@ impl SqliteStores {
             sessions: SqliteSessionStore::new(db.clone()),
             messages: SqliteMessageStore::new(db.clone()),
             chat_apps: SqliteChatAppStore::new(db.clone()),
+            site: SqliteSiteStore::new(db.clone()),
             agents: SqliteAgentStore::new(db.clone()),
             tools: SqliteToolStore::new(db.clone()),
             users: SqliteUserStore::new(db.clone()),

@@ -1,5 +1,5 @@
-//! Administration of chat apps (+ overrides), agents and tools, for site
-//! admins. Every change is validated, version-checked, logged to the audit
+//! Administration of the site configuration, chat apps (+ overrides),
+//! agents and tools, for site admins. Every change is validated, version-checked, logged to the audit
 //! log (`pika::audit`) and evicted from this process's configuration cache.
 
 mod stamp;
@@ -11,6 +11,7 @@ use crate::retry::retry_transient;
 use pika_domain::agent::Agent;
 use pika_domain::chat_app::{ChatApp, ChatAppOverride};
 use pika_domain::ids::{AgentId, ChatAppId, ToolId};
+use pika_domain::site::{SiteConfig, SiteRecord};
 use pika_domain::tool::Tool;
 use pika_domain::user::User;
 use pika_ports::{Page, PageRequest};
@@ -40,6 +41,66 @@ impl AdminService {
     /// An admin service; changes evict entries of `config`.
     pub fn new(ports: Ports, config: Arc<ConfigCache>) -> Self {
         Self { ports, config }
+    }
+
+    /// The stored site configuration.
+    ///
+    /// # Errors
+    /// `Forbidden` for non-admins; `NotFound` while none is stored (every
+    /// binary seeds one at its first start); store failures.
+    pub async fn get_site(&self, caller: &User) -> Result<SiteRecord, ServiceError> {
+        require_site_admin(caller)?;
+        self.ports
+            .site
+            .get()
+            .await?
+            .ok_or_else(|| ServiceError::not_found("site configuration"))
+    }
+
+    /// Replaces the site configuration if it is still at `version` (the
+    /// version the caller read; 0 when none is stored, which stores the
+    /// first). Every process sees the change within its configuration
+    /// cache's time to live; this one at once.
+    ///
+    /// # Errors
+    /// `Forbidden`; `Invalid` (an entity feature without an attribute path);
+    /// `Conflict` if it changed meanwhile; store failures.
+    pub async fn put_site(
+        &self,
+        caller: &User,
+        config: SiteConfig,
+        version: u64,
+    ) -> Result<SiteRecord, ServiceError> {
+        require_site_admin(caller)?;
+        config
+            .validate()
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let now = self.ports.clock.now();
+        let record = if version == 0 {
+            let mut record = SiteRecord::seed(config, now);
+            record.updated_by = Some(caller.user_id.clone());
+            self.ports.site.create(&record).await?;
+            record
+        } else {
+            let current = self
+                .ports
+                .site
+                .get()
+                .await?
+                .ok_or_else(|| ServiceError::not_found("site configuration"))?;
+            let record = SiteRecord {
+                config,
+                version: version + 1,
+                created_at: current.created_at,
+                updated_at: now,
+                updated_by: Some(caller.user_id.clone()),
+            };
+            self.ports.site.update(&record, version).await?;
+            record
+        };
+        self.config.forget_site();
+        audit(caller, "put_site", "site");
+        Ok(record)
     }
 
     /// All chat apps.

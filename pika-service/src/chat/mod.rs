@@ -12,6 +12,7 @@ mod model_loop;
 mod persist;
 mod prepare;
 mod prompt;
+mod recover;
 mod registry;
 mod runner;
 mod verify;

@@ -70,6 +70,8 @@ pub(super) enum LoopEnd {
     ToolLimit,
     /// The turn's time limit passed.
     OutOfTime,
+    /// Something in the turn panicked (caught by the runner).
+    Panicked,
 }
 
 /// What one answer produced.

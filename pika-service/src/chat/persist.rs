@@ -5,6 +5,7 @@
 
 use super::emitter::Emitter;
 use super::model_loop::LoopEnd;
+use super::recover::{after_refusal, store_end, Stored};
 use super::runner::Turn;
 use super::ChatInner;
 use crate::error::from_model_error;
@@ -16,9 +17,13 @@ use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
 use pika_domain::verification::Verifications;
 use pika_ports::{
     CompletionPurpose, CompletionRequest, MemoryExchange, Metric, MetricBatch, MetricUnit,
-    PortError, SearchDocument, SessionPatch, TurnFinish, TurnRecord, UsageRecord,
+    SearchDocument, SessionPatch, TurnRecord, UsageRecord,
 };
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long a turn's memory and search writes may hold its final event.
+const BEST_EFFORT_WRITES: Duration = Duration::from_secs(2);
 
 /// What the model part of a turn produced.
 pub(super) struct Outcome {
@@ -98,20 +103,45 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         model_id: turn.agent.model_id.clone(),
         usage,
     });
-    if let Err(e) = store_end(inner, answer, record, ledger).await {
-        tracing::error!(error = %e, session = %session_id, "the answer could not be stored");
+    let stored = match store_end(inner, &answer, &record, ledger.as_ref()).await {
+        Ok(stored) => stored,
+        Err(e) => after_refusal(inner, &e, &answer, &record, ledger.as_ref()).await,
+    };
+    if stored != Stored::Whole {
         inner
             .running
             .finish_if(&session_id, &turn.assistant_message_id);
+        let (code, message) = match stored {
+            Stored::SessionGone => (
+                "not_found",
+                "the session was deleted while this answer was written; it was not kept",
+            ),
+            Stored::Shortened => (
+                "internal",
+                "the answer could not be stored in full; it was kept shortened",
+            ),
+            Stored::Whole | Stored::Lost => (
+                "internal",
+                "the answer could not be stored; your message was kept",
+            ),
+        };
         emit.push(TurnEvent::Error {
-            code: "internal".to_string(),
-            message: "the answer could not be stored; your message was kept".to_string(),
+            code: code.to_string(),
+            message: message.to_string(),
         });
         emit.log().close();
         return;
     }
     if !matches!(outcome.end, LoopEnd::Failed(_)) && !outcome.text.trim().is_empty() {
-        remember_and_index(inner, turn, &outcome.text, title.as_deref(), now).await;
+        // Memory and search are best effort and come before `done`, so they
+        // are bounded: a slow index never holds the client's final event.
+        let best_effort = remember_and_index(inner, turn, &outcome.text, title.as_deref(), now);
+        if tokio::time::timeout(BEST_EFFORT_WRITES, best_effort)
+            .await
+            .is_err()
+        {
+            tracing::warn!(session = %session_id, "memory and search writes took too long; the turn ends without them");
+        }
     }
     emit_metrics(inner, turn, &outcome, usage, emit, now);
 
@@ -159,6 +189,10 @@ fn final_event(
             "tool_iteration_limit",
             "the agent asked for tools too many times; the answer was cut short".to_string(),
         ),
+        LoopEnd::Panicked => failed(
+            "internal",
+            "something went wrong on our side; your message was kept".to_string(),
+        ),
         LoopEnd::OutOfTime => failed(
             "turn_timeout",
             "the answer took too long and was cut short; what was written so far is kept"
@@ -174,8 +208,7 @@ async fn generate_title(
     turn: &Turn,
     answer: &str,
 ) -> (Option<String>, String, Usage) {
-    let model_id = inner
-        .settings
+    let model_id = turn
         .site
         .title_model_id
         .clone()
@@ -314,36 +347,4 @@ fn emit_metrics(
         dimensions,
         metrics,
     });
-}
-
-/// Stores the answer, then the session's totals and the ledger's counts:
-/// in one all-or-nothing request when the stores offer a journal, else one
-/// by one (only a failure to store the answer fails the turn; the totals
-/// and counts are logged when they cannot be written).
-async fn store_end(
-    inner: &ChatInner,
-    answer: Message,
-    record: TurnRecord,
-    ledger: Option<UsageRecord>,
-) -> Result<(), PortError> {
-    let ports = &inner.ports;
-    if let Some(journal) = &ports.journal {
-        let end = TurnFinish {
-            answer,
-            record,
-            ledger,
-        };
-        return retry_transient(|| journal.finish(&end)).await;
-    }
-    let session_id = answer.session_id;
-    retry_transient(|| ports.messages.put(&answer)).await?;
-    if let Err(e) = retry_transient(|| ports.sessions.record_turn(&session_id, &record)).await {
-        tracing::error!(error = %e, session = %session_id, "session totals could not be updated");
-    }
-    if let Some(ledger) = ledger {
-        if let Err(e) = retry_transient(|| ports.usage.record(&ledger)).await {
-            tracing::error!(error = %e, "usage could not be recorded in the ledger");
-        }
-    }
-    Ok(())
 }

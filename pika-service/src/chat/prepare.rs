@@ -16,6 +16,7 @@ use pika_domain::ids::{ClientMessageId, EntityId, FileId, SessionId};
 use pika_domain::message::{validate_user_text, FileRef, Message};
 use pika_domain::quota::{check_quota, window_start, QuotaLimits, QuotaScope};
 use pika_domain::session::Session;
+use pika_domain::site::SiteConfig;
 use pika_domain::stream::TurnEvent;
 use pika_domain::user::User;
 use pika_ports::{ClaimOutcome, ClientClaim, IdGeneratorExt, StartOutcome, TurnClaim, TurnStart};
@@ -45,9 +46,9 @@ pub(super) async fn send(
         .chat_app(&app_id)
         .await?
         .ok_or_else(|| ServiceError::not_found(format!("chat app {app_id}")))?;
-    let site = &inner.settings.site;
+    let site = inner.config.site().await?;
     if let pika_domain::access::AccessDecision::Deny(reason) =
-        decide_access(caller, &config.app, config.ovr.as_ref(), site)
+        decide_access(caller, &config.app, config.ovr.as_ref(), &site)
     {
         tracing::info!(user = %caller.user_id, chat_app = %app_id, ?reason, "turn refused: access denied");
         // In their own session the caller knows the app: say why. For a new
@@ -61,7 +62,7 @@ pub(super) async fn send(
             None => ServiceError::not_found(format!("chat app {app_id}")),
         });
     }
-    let features = resolve_features(caller, &config.app, config.ovr.as_ref(), site);
+    let features = resolve_features(caller, &config.app, config.ovr.as_ref(), &site);
 
     // An idempotent retry never starts a second turn. A journal claims the
     // client id in the same request that stores the message (and reports a
@@ -86,7 +87,7 @@ pub(super) async fn send(
     let tools = inner.config.tools(&agent.tool_ids).await?;
 
     let entity = features.entity_of(caller);
-    if let Err(refused) = check_quotas(inner, caller, &config, &entity).await {
+    if let Err(refused) = check_quotas(inner, &site, caller, &config, &entity).await {
         // A retry of a turn that used the last of the quota is replayed.
         return match claim_of(inner, caller, &message).await? {
             Some(claim) => replay_or_conflict(inner, claim).await,
@@ -159,6 +160,7 @@ pub(super) async fn send(
             agent,
             tools,
             features,
+            site,
             is_first_turn: existing
                 .as_ref()
                 .is_none_or(|s| s.last_message_id.is_none()),
@@ -180,11 +182,12 @@ pub(super) async fn send(
 
 async fn check_quotas(
     inner: &ChatInner,
+    site: &SiteConfig,
     caller: &User,
     config: &AppConfig,
     entity: &EntityId,
 ) -> Result<(), ServiceError> {
-    let limits = QuotaLimits::effective(&inner.settings.site.quotas, config.app.quotas.as_ref());
+    let limits = QuotaLimits::effective(&site.quotas, config.app.quotas.as_ref());
     let hours = limits.window_hours();
     let now = inner.ports.clock.now();
     let since = window_start(now, hours);
@@ -275,14 +278,17 @@ async fn store_start(
     };
     let is_new = existing.is_none();
     let session = existing.unwrap_or_else(|| {
-        Session::new(
+        let mut session = Session::new(
             ids.session_id,
             caller.user_id.clone(),
             config.app.chat_app_id.clone(),
             agent_id.clone(),
             entity,
             now,
-        )
+        );
+        // The chat app's retention: the cleanup job deletes it after that.
+        session.expires_at = config.app.session_expiry(now);
+        session
     });
     let mut user_message = Message::user(
         ids.session_id,

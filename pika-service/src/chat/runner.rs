@@ -8,12 +8,14 @@ use super::prompt;
 use super::registry::RunningTurn;
 use super::verify::verify;
 use super::ChatInner;
+use futures::FutureExt;
 use pika_domain::agent::Agent;
 use pika_domain::cost::TokenUsage;
 use pika_domain::features::ResolvedFeatures;
 use pika_domain::memory::{memory_preamble, MemoryStrategy};
 use pika_domain::message::{Message, Role};
 use pika_domain::session::Session;
+use pika_domain::site::SiteConfig;
 use pika_domain::stream::VerificationStage;
 use pika_domain::tool::Tool;
 use pika_domain::user::User;
@@ -21,6 +23,7 @@ use pika_domain::verification::{
     correction_prompt, should_reprompt, Verifications, CORRECTIONS_SEPARATOR,
 };
 use pika_ports::ConversationMessage;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +33,9 @@ pub(super) struct Turn {
     pub(super) agent: Agent,
     pub(super) tools: Vec<Tool>,
     pub(super) features: ResolvedFeatures,
+    /// The site configuration the turn was admitted under; the turn keeps
+    /// it to the end, though an admin may change the stored one meanwhile.
+    pub(super) site: Arc<SiteConfig>,
     pub(super) is_first_turn: bool,
     pub(super) session: Session,
     pub(super) user_message: Message,
@@ -39,19 +45,50 @@ pub(super) struct Turn {
     pub(super) deadline: Option<tokio::time::Instant>,
 }
 
-/// Runs `turn` on its own task.
+/// Runs `turn` on its own task. A panic anywhere in it (a model or tool
+/// adapter, the service itself) ends the turn with an `internal` error,
+/// stored as its answer, and frees the session: a busy session nobody can
+/// ever post to again would be worse than one failed answer.
 pub(super) fn spawn(inner: Arc<ChatInner>, turn: Turn) {
     tokio::spawn(async move {
         let session_id = turn.session.session_id;
         let assistant = turn.assistant_message_id;
-        run(&inner, turn).await;
+        if AssertUnwindSafe(run(&inner, &turn))
+            .catch_unwind()
+            .await
+            .is_err()
+        {
+            tracing::error!(session = %session_id, "the turn panicked; it ends with an internal error");
+            let emit = Emitter::new(
+                Arc::clone(&turn.running.log),
+                turn.features.traces,
+                turn.features.detailed_traces,
+                tokio::time::Instant::now(),
+            );
+            let outcome = Outcome {
+                text: String::new(),
+                tool_calls: Vec::new(),
+                agent_tokens: TokenUsage::default(),
+                verifier_tokens: TokenUsage::default(),
+                verifications: None,
+                corrected: false,
+                end: LoopEnd::Panicked,
+            };
+            let stored = AssertUnwindSafe(persist::finish(&inner, &turn, outcome, &emit))
+                .catch_unwind()
+                .await;
+            if stored.is_err() {
+                tracing::error!(session = %session_id, "storing the failed turn panicked too");
+                emit.log().close();
+            }
+        }
         // Normally done already, before the final event; this covers a turn
         // whose storing failed half-way.
         inner.running.finish_if(&session_id, &assistant);
     });
 }
 
-async fn run(inner: &ChatInner, turn: Turn) {
+async fn run(inner: &ChatInner, turn: &Turn) {
     let emit = Emitter::new(
         Arc::clone(&turn.running.log),
         turn.features.traces,
@@ -59,7 +96,7 @@ async fn run(inner: &ChatInner, turn: Turn) {
         tokio::time::Instant::now(),
     );
     let mut stop = turn.running.stop_signal();
-    let site = &inner.settings.site;
+    let site = &turn.site;
 
     let history = if turn.is_first_turn {
         Vec::new()
@@ -82,7 +119,7 @@ async fn run(inner: &ChatInner, turn: Turn) {
         }
     };
     let memory = if turn.is_first_turn && turn.features.user_memory {
-        recall(inner, &turn, &emit).await
+        recall(inner, turn, &emit).await
     } else {
         None
     };
@@ -157,13 +194,13 @@ async fn run(inner: &ChatInner, turn: Turn) {
         });
     }
 
-    persist::finish(inner, &turn, outcome, &emit).await;
+    persist::finish(inner, turn, outcome, &emit).await;
 }
 
 /// Memory records of the user, for the first turn of a session (best effort:
 /// a memory failure never fails the turn).
 async fn recall(inner: &ChatInner, turn: &Turn, emit: &Emitter) -> Option<String> {
-    let limit = inner.settings.site.turn.memory_records_per_strategy;
+    let limit = turn.site.turn.memory_records_per_strategy;
     let mut records = Vec::new();
     for strategy in MemoryStrategy::ALL {
         match inner

@@ -31,12 +31,9 @@ pub struct Platform {
 impl Platform {
     /// A platform with `site`, no chat apps yet.
     pub fn with_site(site: SiteConfig) -> Self {
-        let fakes = FakePorts::new();
+        let fakes = FakePorts::with_site(site);
         let ports = fakes.ports();
-        let settings = ServiceSettings {
-            site,
-            ..ServiceSettings::default()
-        };
+        let settings = ServiceSettings::default();
         let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
         let chat = ChatService::new(ports.clone(), settings.clone(), config.clone());
         Self {
@@ -82,11 +79,7 @@ impl Platform {
     }
 
     pub fn sessions(&self) -> SessionService {
-        SessionService::new(
-            self.ports.clone(),
-            self.settings.clone(),
-            self.config.clone(),
-        )
+        SessionService::new(self.ports.clone(), self.config.clone())
     }
     pub fn admin(&self) -> AdminService {
         AdminService::new(self.ports.clone(), self.config.clone())
@@ -95,7 +88,7 @@ impl Platform {
         FeedbackService::new(self.ports.clone())
     }
     pub fn insights(&self) -> InsightsRunner {
-        InsightsRunner::new(self.ports.clone(), self.settings.clone())
+        InsightsRunner::new(self.ports.clone())
     }
     pub fn search(&self) -> SearchService {
         SearchService::new(self.ports.clone())

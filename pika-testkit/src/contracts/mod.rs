@@ -7,6 +7,7 @@ pub mod memory;
 pub mod messages;
 pub mod search;
 pub mod sessions;
+pub mod site;
 mod store_support;
 pub mod usage;
 pub mod users;

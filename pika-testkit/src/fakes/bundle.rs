@@ -14,11 +14,13 @@ use super::metrics::RecordingMetrics;
 use super::runtime::ScriptedRuntime;
 use super::search::InMemorySearchIndex;
 use super::sessions::InMemorySessionStore;
+use super::site::InMemorySiteStore;
 use super::tools::FakeToolInvoker;
 use super::usage::InMemoryUsageLedger;
 use super::users::InMemoryUserStore;
 use pika_domain::agent::Agent;
 use pika_domain::chat_app::ChatApp;
+use pika_domain::site::SiteConfig;
 use pika_domain::tool::Tool;
 use pika_ports::{AgentStore, ChatAppStore, PortResult, Ports, ToolStore};
 use std::sync::Arc;
@@ -30,6 +32,7 @@ pub struct FakePorts {
     pub sessions: Arc<InMemorySessionStore>,
     pub messages: Arc<InMemoryMessageStore>,
     pub chat_apps: Arc<InMemoryChatAppStore>,
+    pub site: Arc<InMemorySiteStore>,
     pub agents: Arc<InMemoryAgentStore>,
     pub tools: Arc<InMemoryToolStore>,
     pub users: Arc<InMemoryUserStore>,
@@ -48,9 +51,18 @@ pub struct FakePorts {
 }
 
 impl FakePorts {
-    /// Fresh, empty fakes; the clock shows [`crate::fixtures::t0`].
+    /// Fresh, empty fakes; the clock shows [`crate::fixtures::t0`]. No site
+    /// configuration is stored: the services read the defaults (every
+    /// site-gated feature off) until a test stores one.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Fresh fakes with `site` stored as the site configuration.
+    pub fn with_site(site: SiteConfig) -> Self {
+        let fakes = Self::default();
+        fakes.site.set(site);
+        fakes
     }
 
     /// Stores `tools`, `agent` (unless an agent with its id exists) and `app`.
@@ -73,6 +85,7 @@ impl FakePorts {
             sessions: self.sessions.clone(),
             messages: self.messages.clone(),
             chat_apps: self.chat_apps.clone(),
+            site: self.site.clone(),
             agents: self.agents.clone(),
             tools: self.tools.clone(),
             users: self.users.clone(),

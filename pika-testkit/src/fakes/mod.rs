@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod runtime;
 pub mod search;
 pub mod sessions;
+pub mod site;
 pub mod tools;
 pub mod usage;
 pub mod users;

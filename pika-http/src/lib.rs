@@ -1,0 +1,251 @@
+//! # pika-http
+//!
+//! The HTTP API of PIKA.md §11 as an axum [`Router`], built from the
+//! services ([`router`]). The local server (`pika-local`) serves it on a
+//! socket; the Lambda functions (`pika-lambda-shell`) hand the same router
+//! to the Lambda runtime. Beside it: authentication ([`auth`]: JWTs, JWKS,
+//! development tokens), the streaming encoders ([`streaming`]: SSE and Pika
+//! text), problem documents ([`problem`]) and the OpenAPI document
+//! ([`openapi`]).
+
+pub mod auth;
+pub mod extract;
+pub mod openapi;
+pub mod problem;
+mod rate_limit;
+pub mod routes;
+pub mod streaming;
+pub mod wire;
+
+use crate::auth::Authenticator;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use pika_service::{
+    AdminService, AnalyticsService, ChatService, CleanupService, ConfigCache, FeedbackService,
+    InsightsRunner, Ports, SearchService, ServiceSettings, SessionService, UploadService,
+};
+use problem::ApiError;
+pub use rate_limit::RateLimit;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Heartbeat period of streamed turns.
+    pub heartbeat: Duration,
+    /// Origins allowed by CORS; empty means no CORS headers. `*` allows any.
+    pub cors_origins: Vec<String>,
+    /// Whether `POST /dev/token` exists (the local server only; never on Lambda).
+    pub dev_tokens: bool,
+    /// Per-user rate limit (the local server; on Lambda API Gateway throttles).
+    pub rate_limit: Option<RateLimit>,
+    /// When set, turns are refused up front (503 `model_unavailable`) with
+    /// this explanation: the local server without a configured model.
+    pub turns_unavailable: Option<String>,
+    /// When set, turns are refused here (421 `use_stream_endpoint`) and
+    /// sent to this URL: API Gateway REST buffers responses and stops at
+    /// 29 s, so on AWS turns stream from the `pika-stream` function.
+    pub turns_endpoint: Option<String>,
+    /// When set, search is refused (503 `search_unavailable`) with this
+    /// explanation: a deployment without a search index.
+    pub search_unavailable: Option<String>,
+}
+
+/// How long a turn may run, put on the request by the entry point that
+/// knows (the Lambda stream function: its remaining time less a margin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TurnTimeLimit(pub std::time::Duration);
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 256 * 1024,
+            heartbeat: crate::streaming::HEARTBEAT,
+            cors_origins: Vec::new(),
+            dev_tokens: false,
+            rate_limit: None,
+            turns_unavailable: None,
+            turns_endpoint: None,
+            search_unavailable: None,
+        }
+    }
+}
+
+/// Everything the handlers use.
+#[derive(Clone)]
+pub struct AppState {
+    /// The ports (for the few reads that need no use case).
+    pub ports: Ports,
+    /// Site settings.
+    pub settings: ServiceSettings,
+    /// Configuration cache shared by the services.
+    pub config: Arc<ConfigCache>,
+    /// The chat turn.
+    pub chat: ChatService,
+    /// Sessions.
+    pub sessions: SessionService,
+    /// Admin.
+    pub admin: AdminService,
+    /// Feedback.
+    pub feedback: FeedbackService,
+    /// Insights.
+    pub insights: InsightsRunner,
+    /// Search.
+    pub search: SearchService,
+    /// Uploads.
+    pub uploads: UploadService,
+    /// Cleanup.
+    pub cleanup: CleanupService,
+    /// Analytics.
+    pub analytics: AnalyticsService,
+    /// Authentication.
+    pub auth: Arc<Authenticator>,
+    /// HTTP settings.
+    pub api: Arc<ApiConfig>,
+}
+
+impl AppState {
+    /// Builds every service over `ports`.
+    pub fn new(
+        ports: Ports,
+        settings: ServiceSettings,
+        auth: Arc<Authenticator>,
+        api: ApiConfig,
+    ) -> Self {
+        let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
+        Self {
+            chat: ChatService::new(ports.clone(), settings.clone(), config.clone()),
+            sessions: SessionService::new(ports.clone(), config.clone()),
+            admin: AdminService::new(ports.clone(), config.clone()),
+            feedback: FeedbackService::new(ports.clone()),
+            insights: InsightsRunner::new(ports.clone()),
+            search: SearchService::new(ports.clone()),
+            uploads: UploadService::new(ports.clone(), settings.clone(), config.clone()),
+            cleanup: CleanupService::new(ports.clone()),
+            analytics: AnalyticsService::new(ports.clone()),
+            ports,
+            settings,
+            config,
+            auth,
+            api: Arc::new(api),
+        }
+    }
+}
+
+/// The API router: every route of PIKA.md §11 with authentication, limits,
+/// CORS, request ids and tracing.
+pub fn router(state: AppState) -> Router {
+    let public = routes::public_routes(state.api.dev_tokens);
+    let limiter = state.api.rate_limit.map(|r| Arc::new(r.build()));
+    let protected = routes::protected_routes()
+        .layer(middleware::from_fn_with_state(limiter, rate_limit::enforce))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    let request_id = HeaderName::from_static("x-request-id");
+    let mut app = Router::new()
+        .merge(public)
+        .merge(protected)
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request",
+                "this method is not allowed on this route",
+            )
+        })
+        .with_state(state.clone())
+        .layer(DefaultBodyLimit::max(state.api.body_limit_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "something went wrong on our side",
+            )
+            .into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    if let Some(cors) = cors_layer(&state.api.cors_origins) {
+        app = app.layer(cors);
+    }
+    app
+}
+
+/// The CORS layer of `origins` (`None` when empty), for routes served next
+/// to the API (the local server's signed file URLs) that browsers on the
+/// same origins call.
+pub fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                axum::http::header::AUTHORIZATION,
+                axum::http::header::CONTENT_TYPE,
+                axum::http::header::ACCEPT,
+                HeaderName::from_static("last-event-id"),
+                HeaderName::from_static("x-chat-auth"),
+            ])
+            .expose_headers([
+                HeaderName::from_static("x-chatbot-session-id"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// Verifies the caller and puts the `User` in the request's extensions.
+async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match state.auth.authenticate(&parts).await {
+        Ok(user) => {
+            let mut req = Request::from_parts(parts, body);
+            req.extensions_mut().insert(user);
+            next.run(req).await
+        }
+        Err(e) if e.is_unauthenticated() => {
+            tracing::info!(reason = %e, "authentication failed");
+            ApiError::unauthenticated(e.public_message()).into_response()
+        }
+        Err(e) => {
+            tracing::error!(reason = %e, "authentication could not run");
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "authentication is not available",
+            )
+            .into_response()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations
+//! (utoipa) and served at `/openapi.json`.
+
+use super::routes::{admin, chatapps, misc, sessions, turns};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Bearer JWT on every route but the public ones.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pika", description = "Chat apps for AI agents: sessions, streamed turns, admin, insights, search (PIKA.md §11)."),
+    security(("bearer" = [])),
+    modifiers(&BearerAuth),
+    paths(
+        misc::health, misc::openapi, misc::dev_token, misc::shared, misc::search, misc::memory, misc::insights, misc::insight,
+        sessions::list, sessions::create, sessions::get, sessions::delete, sessions::messages, sessions::title,
+        sessions::pin, sessions::unpin, sessions::share, sessions::unshare, sessions::feedback, sessions::upload,
+        turns::send_new, turns::send_in_session, turns::resume, turns::stop,
+        chatapps::list, chatapps::get,
+        admin::get_site, admin::put_site, admin::list_chat_apps, admin::create_chat_app, admin::get_chat_app, admin::update_chat_app,
+        admin::put_override, admin::delete_override, admin::list_agents, admin::create_agent, admin::get_agent,
+        admin::update_agent, admin::list_tools, admin::create_tool, admin::get_tool, admin::update_tool,
+        admin::triage, admin::analytics, admin::erase_user,
+    ),
+    components(schemas(
+        super::problem::Problem,
+        super::wire::CreateSession, super::wire::SendBody, super::wire::TitleBody, super::wire::FeedbackBody,
+        super::wire::UploadBody, super::wire::SiteBody, super::wire::TriageBody, super::wire::DevTokenBody,
+    ))
+)]
+struct ApiDoc;
+
+/// The document as JSON.
+pub fn document() -> serde_json::Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+}

@@ -1,0 +1,132 @@
+//! The routes of PIKA.md §11, one module per area.
+
+pub mod admin;
+pub mod chatapps;
+pub mod misc;
+pub mod sessions;
+pub mod turns;
+
+use super::problem::ApiError;
+use super::AppState;
+use axum::routing::{delete, get, patch, post, put};
+use axum::Router;
+use pika_ports::{Cursor, PageRequest};
+use serde::Deserialize;
+
+/// Routes that need no caller: health, the OpenAPI document, and (on the
+/// local server) development tokens.
+pub fn public_routes(dev_tokens: bool) -> Router<AppState> {
+    let router = Router::new()
+        .route("/health", get(misc::health))
+        .route("/openapi.json", get(misc::openapi));
+    if dev_tokens {
+        router.route("/dev/token", post(misc::dev_token))
+    } else {
+        router
+    }
+}
+
+/// Routes that need an authenticated caller.
+pub fn protected_routes() -> Router<AppState> {
+    Router::new()
+        .route("/sessions", get(sessions::list).post(sessions::create))
+        .route(
+            "/sessions/{id}",
+            get(sessions::get).delete(sessions::delete),
+        )
+        .route(
+            "/sessions/{id}/messages",
+            get(sessions::messages).post(turns::send_in_session),
+        )
+        .route(
+            "/sessions/{id}/messages/{message_id}/events",
+            get(turns::resume),
+        )
+        .route("/sessions/{id}/stop", post(turns::stop))
+        .route("/sessions/{id}/title", post(sessions::title))
+        .route(
+            "/sessions/{id}/pin",
+            put(sessions::pin).delete(sessions::unpin),
+        )
+        .route(
+            "/sessions/{id}/share",
+            post(sessions::share).delete(sessions::unshare),
+        )
+        .route("/sessions/{id}/feedback", post(sessions::feedback))
+        .route("/sessions/{id}/files", post(sessions::upload))
+        .route("/chat/{chat_app_id}/messages", post(turns::send_new))
+        .route("/chatapps", get(chatapps::list))
+        .route("/chatapps/{id}", get(chatapps::get))
+        .route("/shared/{share_id}", get(misc::shared))
+        .route("/search", get(misc::search))
+        .route("/memory", get(misc::memory))
+        .route("/insights", get(misc::insights))
+        .route("/insights/{session_id}", get(misc::insight))
+        .route("/admin/site", get(admin::get_site).put(admin::put_site))
+        .route(
+            "/admin/chatapps",
+            get(admin::list_chat_apps).post(admin::create_chat_app),
+        )
+        .route(
+            "/admin/chatapps/{id}",
+            get(admin::get_chat_app).put(admin::update_chat_app),
+        )
+        .route(
+            "/admin/chatapps/{id}/override",
+            post(admin::put_override).delete(admin::delete_override),
+        )
+        .route(
+            "/admin/agents",
+            get(admin::list_agents).post(admin::create_agent),
+        )
+        .route(
+            "/admin/agents/{id}",
+            get(admin::get_agent).put(admin::update_agent),
+        )
+        .route(
+            "/admin/tools",
+            get(admin::list_tools).post(admin::create_tool),
+        )
+        .route(
+            "/admin/tools/{id}",
+            get(admin::get_tool).put(admin::update_tool),
+        )
+        .route("/admin/feedback/{id}", patch(admin::triage))
+        .route("/admin/analytics", get(admin::analytics))
+        .route("/admin/users/{id}/data", delete(admin::erase_user))
+}
+
+/// `?cursor=&limit=` of listings.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Where to continue (from a previous `nextCursor`).
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<u32>,
+}
+
+impl PageQuery {
+    /// The page request, refusing nonsense sizes.
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(pika_ports::page::DEFAULT_PAGE_SIZE);
+        if limit == 0 || limit > pika_ports::page::MAX_PAGE_SIZE {
+            return Err(ApiError::invalid("limit must be between 1 and 100"));
+        }
+        let cursor = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(c) if c.len() > 2048 => return Err(ApiError::invalid("the cursor is not valid")),
+            Some(c) => Some(Cursor::new(c)),
+        };
+        Ok(PageRequest::after(limit, cursor))
+    }
+}
+
+/// Parses an id from a path or body, as a 400 naming the field.
+pub fn parse_id<'a, T, E: std::fmt::Display>(
+    raw: &'a str,
+    parse: impl FnOnce(&'a str) -> Result<T, E>,
+    what: &str,
+) -> Result<T, ApiError> {
+    parse(raw).map_err(|e| ApiError::invalid(format!("invalid {what}: {e}")))
+}

@@ -1,0 +1,91 @@
+//! What chat apps the caller may use, with features resolved for them.
+
+use super::parse_id;
+use crate::extract::{ApiPath, Caller};
+use crate::problem::ApiError;
+use crate::wire::ChatAppView;
+use crate::AppState;
+use axum::extract::State;
+use axum::Json;
+use pika_domain::access::decide_access;
+use pika_domain::chat_app::{ChatApp, ChatAppOverride};
+use pika_domain::features::resolve_features;
+use pika_domain::ids::ChatAppId;
+use pika_domain::site::SiteConfig;
+use pika_domain::user::User;
+use pika_ports::PageRequest;
+use serde_json::{json, Value};
+
+/// At most this many chat apps are considered for the list.
+const MAX_APPS: usize = 1_000;
+
+fn view(
+    user: &User,
+    app: &ChatApp,
+    ovr: Option<&ChatAppOverride>,
+    site: &SiteConfig,
+) -> Option<ChatAppView> {
+    if !decide_access(user, app, ovr, site).is_allowed() {
+        return None;
+    }
+    Some(ChatAppView {
+        chat_app_id: app.chat_app_id.to_string(),
+        title: ChatAppOverride::title_for(ovr, app).to_string(),
+        description: ChatAppOverride::description_for(ovr, app).to_string(),
+        modes_supported: app.modes_supported.clone(),
+        features: resolve_features(user, app, ovr, site),
+    })
+}
+
+/// The chat apps the caller may use.
+#[utoipa::path(get, path = "/chatapps", tag = "chat apps",
+    responses((status = 200, description = "{items: [{chatAppId, title, description, modesSupported, features}]}", body = serde_json::Value)))]
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<Value>, ApiError> {
+    let site = s.config.site().await?;
+    let mut items = Vec::new();
+    let mut page = PageRequest::first(100);
+    let mut seen = 0;
+    loop {
+        let batch = s
+            .ports
+            .chat_apps
+            .list(page)
+            .await
+            .map_err(pika_service::ServiceError::from)?;
+        for app in &batch.items {
+            seen += 1;
+            let config = s.config.chat_app(&app.chat_app_id).await?;
+            if let Some(c) = config {
+                items.extend(view(&user, &c.app, c.ovr.as_ref(), &site));
+            }
+        }
+        match batch.next_cursor {
+            Some(cursor) if seen < MAX_APPS => page = PageRequest::after(100, Some(cursor)),
+            _ => break,
+        }
+    }
+    Ok(Json(json!({ "items": items })))
+}
+
+/// One chat app, if the caller may use it (otherwise 404).
+#[utoipa::path(get, path = "/chatapps/{id}", tag = "chat apps", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+pub async fn get(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ChatAppView>, ApiError> {
+    let id = parse_id(&id, ChatAppId::parse, "chat app id")?;
+    let config = s
+        .config
+        .chat_app(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("chat app not found"))?;
+    let site = s.config.site().await?;
+    view(&user, &config.app, config.ovr.as_ref(), &site)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("chat app not found"))
+}

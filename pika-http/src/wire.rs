@@ -1,0 +1,125 @@
+//! Request and response bodies that are not domain types (camelCase on the
+//! wire, PIKA.md §11 "Wire shapes").
+
+use pika_domain::chat_app::ChatAppMode;
+use pika_domain::features::ResolvedFeatures;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// `POST /sessions`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSession {
+    /// The chat app.
+    pub chat_app_id: String,
+}
+
+/// `POST /sessions/{id}/messages` and `POST /chat/{chatAppId}/messages`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SendBody {
+    /// The user's message.
+    pub message: String,
+    /// Makes the request idempotent for this user.
+    #[serde(default)]
+    pub client_message_id: Option<String>,
+    /// Uploaded files to attach (`fileRef`s from `POST /sessions/{id}/files`).
+    #[serde(default)]
+    pub file_ids: Vec<String>,
+}
+
+/// `POST /sessions/{id}/title`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TitleBody {
+    /// The title; generated from the conversation when absent.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// `POST /sessions/{id}/feedback`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackBody {
+    /// The answer it is about.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// `thumbs_up`, `thumbs_down`, `hallucination`, `incorrect`, `harmful`, `other`.
+    pub kind: String,
+    /// Free text.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// `POST /sessions/{id}/files`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadBody {
+    /// The file's name.
+    pub name: String,
+    /// Its MIME type.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// `PUT /admin/site`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SiteBody {
+    /// The whole site configuration (features, quotas, turn limits,
+    /// insights, title model); a section left out takes its defaults.
+    #[schema(value_type = Object)]
+    pub config: pika_domain::site::SiteConfig,
+    /// The version read with `GET /admin/site` (0 when none is stored).
+    pub version: u64,
+}
+
+/// `PATCH /admin/feedback/{id}`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TriageBody {
+    /// `open`, `in_review`, `resolved`, `closed`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `low`, `medium`, `high`, `critical`.
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// A note for admins.
+    #[serde(default)]
+    pub internal_comment: Option<String>,
+}
+
+/// `POST /dev/token` (local server only).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DevTokenBody {
+    /// The user id to sign in as.
+    pub user_id: String,
+    /// `internal-user` or `external-user`.
+    #[serde(default)]
+    pub user_type: Option<String>,
+    /// Roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Custom data (e.g. `{"accountId": "a-17"}`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom_data: Map<String, Value>,
+}
+
+/// A chat app as a caller sees it, with features resolved for them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatAppView {
+    /// Its id.
+    pub chat_app_id: String,
+    /// Title (the override's when set).
+    pub title: String,
+    /// Description (the override's when set).
+    pub description: String,
+    /// Where it may be shown.
+    pub modes_supported: Vec<ChatAppMode>,
+    /// Features resolved for the caller.
+    pub features: ResolvedFeatures,
+}

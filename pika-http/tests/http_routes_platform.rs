@@ -1,0 +1,234 @@
+//! The platform routes (health, the route list and OpenAPI, 401/404/405, dev
+//! tokens, the rate limit) through the real router on fakes: the wire shape a
+//! client checks on success, and the problem documents of its failure paths
+//! (PIKA.md §11).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod http_support;
+mod support;
+
+use axum::http::{Method, StatusCode};
+use http_support::*;
+use pika_http::{ApiConfig, RateLimit};
+use pika_testkit::fixtures;
+use serde_json::json;
+use std::collections::BTreeSet;
+use support::{Api, APP};
+
+// ------------------------------------------------------- platform routes
+
+#[tokio::test]
+async fn health_needs_no_token() {
+    let api = Api::new().await;
+    let reply = raw(&api, Method::GET, "/health", None, &[]).await;
+    assert_eq!(expect(&reply, 200), json!({ "status": "ok" }));
+    assert!(
+        reply.headers.contains_key("x-request-id"),
+        "every answer carries a request id"
+    );
+}
+
+#[tokio::test]
+async fn the_route_list_is_read_from_the_router_source() {
+    let routes = router_routes();
+    let set: BTreeSet<_> = routes.iter().cloned().collect();
+    assert_eq!(set.len(), routes.len(), "no duplicates");
+    for expected in [
+        ("GET", "/health"),
+        ("POST", "/dev/token"),
+        ("PUT", "/sessions/{id}/pin"),
+        ("DELETE", "/sessions/{id}/pin"),
+        ("POST", "/admin/chatapps/{id}/override"),
+        ("DELETE", "/admin/chatapps/{id}/override"),
+        ("PATCH", "/admin/feedback/{id}"),
+        ("DELETE", "/admin/users/{id}/data"),
+    ] {
+        assert!(
+            set.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{expected:?} in {set:?}"
+        );
+    }
+    assert!(routes.len() >= 40, "{routes:?}");
+}
+
+#[tokio::test]
+async fn openapi_lists_every_route_of_the_router() {
+    let api = Api::new().await;
+    let doc = expect(
+        &raw(&api, Method::GET, "/openapi.json", None, &[]).await,
+        200,
+    );
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "an OpenAPI 3 document"
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_ascii_uppercase(), normalize(path)))
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = router_routes()
+        .into_iter()
+        .map(|(m, p)| (m, normalize(&p)))
+        .collect();
+    let missing: Vec<_> = served.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from the OpenAPI document: {missing:?}"
+    );
+    let extra: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        extra.is_empty(),
+        "documented routes the router does not have: {extra:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_protected_route_answers_401_without_a_token() {
+    let api = Api::new().await;
+    let public = ["/health", "/openapi.json", "/dev/token"];
+    let mut checked = 0;
+    for (method, template) in router_routes() {
+        if public.contains(&template.as_str()) {
+            continue;
+        }
+        let path = fill(&template, NO_SUCH_SESSION);
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let reply = api.call(method.clone(), &path, None, Some(json!({}))).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}: {}",
+            reply.text()
+        );
+        assert_eq!(reply.code(), "unauthenticated", "{method} {path}");
+        assert_eq!(
+            reply.headers["www-authenticate"], "Bearer",
+            "{method} {path}"
+        );
+        // A token that is not a JWT is no better.
+        let reply = api
+            .call(method.clone(), &path, Some("not-a-jwt"), None)
+            .await;
+        problem(&reply, 401, "unauthenticated");
+        checked += 1;
+    }
+    assert!(checked >= 35, "{checked}");
+    assert!(api.fakes.sessions.is_empty() && api.fakes.messages.is_empty());
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_problems_and_wrong_methods_405() {
+    let api = Api::new().await;
+    let t = api.token(&alice());
+    problem(
+        &raw(&api, Method::GET, "/nowhere", Some(&t), &[]).await,
+        404,
+        "not_found",
+    );
+    problem(
+        &raw(&api, Method::GET, "/nowhere", None, &[]).await,
+        404,
+        "not_found",
+    );
+    problem(
+        &raw(&api, Method::GET, "/sessions/a/b/c/d/e", Some(&t), &[]).await,
+        404,
+        "not_found",
+    );
+
+    let reply = raw(&api, Method::PATCH, "/sessions", Some(&t), &[]).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        reply.text()
+    );
+    reply.code();
+    assert_eq!(reply.headers["allow"], "GET,HEAD,POST");
+    let reply = raw(&api, Method::DELETE, "/health", None, &[]).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        reply.text()
+    );
+    reply.code();
+    let reply = raw(&api, Method::GET, "/sessions/x/stop", Some(&t), &[]).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        reply.text()
+    );
+    reply.code();
+}
+
+#[tokio::test]
+async fn dev_token_exists_only_when_configured() {
+    let api = Api::new().await;
+    let reply = api
+        .call(
+            Method::POST,
+            "/dev/token",
+            None,
+            Some(json!({ "userId": "dev-1" })),
+        )
+        .await;
+    problem(&reply, 404, "not_found");
+
+    let config = ApiConfig {
+        dev_tokens: true,
+        ..ApiConfig::default()
+    };
+    let api = Api::with(fixtures::site(), config).await;
+    let reply = api
+        .call(
+            Method::POST,
+            "/dev/token",
+            None,
+            Some(json!({ "userId": "dev-1", "userType": "external-user", "customData": { "accountId": "acme" } })),
+        )
+        .await;
+    let body = expect(&reply, 200);
+    has_keys(&body, &["token", "expiresIn"]);
+    assert!(body["expiresIn"].as_u64().unwrap() > 0);
+    let token = body["token"].as_str().unwrap();
+    let apps = expect(
+        &raw(&api, Method::GET, "/chatapps", Some(token), &[]).await,
+        200,
+    );
+    assert_eq!(page_items_ids(&apps), vec![APP.to_string()]);
+
+    let reply = api
+        .call(
+            Method::POST,
+            "/dev/token",
+            None,
+            Some(json!({ "userId": "has space" })),
+        )
+        .await;
+    problem(&reply, 400, "invalid_request");
+}
+
+#[tokio::test]
+async fn per_user_rate_limit_is_a_429_problem() {
+    let config = ApiConfig {
+        rate_limit: Some(RateLimit {
+            per_minute: 1,
+            burst: 2,
+        }),
+        ..ApiConfig::default()
+    };
+    let api = Api::with(fixtures::site(), config).await;
+    expect(&api.get("/chatapps", &alice()).await, 200);
+    expect(&api.get("/chatapps", &alice()).await, 200);
+    problem(&api.get("/chatapps", &alice()).await, 429, "rate_limited");
+    // Another user has an allowance of their own.
+    expect(&api.get("/chatapps", &bob()).await, 200);
+}

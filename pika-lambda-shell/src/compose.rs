@@ -1,0 +1,107 @@
+//! The port bundle of a Lambda container, built once at cold start from
+//! the AWS adapters and the environment ([`LambdaEnv`]): clients are created
+//! here, never per request.
+
+use super::env::{LambdaEnv, RuntimeKind, SearchTarget};
+use super::fallbacks::{NoMemory, NoSearch, SplitFileStore};
+use pika_aws_adapters::aws::SdkConfig;
+use pika_aws_adapters::bedrock::{
+    BedrockOptions, ConverseCompletions, ConverseRuntime, InlineAgentRuntime,
+};
+use pika_aws_adapters::dynamodb::{Dynamo, DynamoStores};
+use pika_aws_adapters::emf::EmfMetrics;
+use pika_aws_adapters::lambda_tools::{LambdaToolInvoker, LambdaToolsConfig};
+use pika_aws_adapters::memory::{AgentCoreMemory, AgentCoreMemoryConfig};
+use pika_aws_adapters::opensearch::{
+    resolve_domain_endpoint, IndexName, OpenSearchConfig, OpenSearchIndex,
+};
+use pika_aws_adapters::s3::{S3Config, S3FileStore};
+use pika_domain::agent::GuardrailConfig;
+use pika_ports::{
+    AgentRuntime, FileStore, PortError, Ports, SearchIndex, SystemClock, UserMemory, UuidV7Ids,
+};
+use std::sync::Arc;
+
+/// The OpenSearch index of Pika's documents.
+pub const SEARCH_INDEX: &str = "pika-messages";
+
+/// Every port on AWS for `env`.
+///
+/// # Errors
+/// When an adapter cannot be configured (e.g. an OpenSearch domain that
+/// cannot be resolved); the message says which.
+pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortError> {
+    let stores = DynamoStores::new(&Dynamo::from_sdk_config(sdk, env.table_prefix.clone()));
+    let bedrock = BedrockOptions {
+        guardrail: env.guardrail.as_ref().map(|(id, version)| GuardrailConfig {
+            guardrail_identifier: id.clone(),
+            guardrail_version: version.clone(),
+        }),
+        ..BedrockOptions::default()
+    };
+    let runtime: Arc<dyn AgentRuntime> = match env.runtime {
+        RuntimeKind::Converse => Arc::new(ConverseRuntime::new(sdk, bedrock.clone())),
+        RuntimeKind::InlineAgent => Arc::new(InlineAgentRuntime::new(sdk, bedrock.clone())),
+    };
+    let files: Arc<dyn FileStore> = Arc::new(SplitFileStore::new(
+        S3FileStore::new(sdk, S3Config::new(env.files_bucket.clone())),
+        // Versioned: deleting purges old versions too (erasure).
+        S3FileStore::new(
+            sdk,
+            S3Config {
+                versioned: true,
+                ..S3Config::new(env.insights_bucket.clone())
+            },
+        ),
+    ));
+    let search: Arc<dyn SearchIndex> = match &env.search {
+        SearchTarget::Off => Arc::new(NoSearch),
+        SearchTarget::Endpoint(url) => Arc::new(open_search(url, sdk)?),
+        SearchTarget::Domain(name) => {
+            let url = resolve_domain_endpoint(sdk, name).await?;
+            Arc::new(open_search(url.as_str(), sdk)?)
+        }
+    };
+    let memory: Arc<dyn UserMemory> = match &env.memory_id {
+        Some(id) => Arc::new(AgentCoreMemory::new(
+            sdk,
+            AgentCoreMemoryConfig::new(id.clone()),
+        )?),
+        None => Arc::new(NoMemory),
+    };
+    let tools = LambdaToolsConfig {
+        require_tag: env.tool_tag_check,
+        ..LambdaToolsConfig::default()
+    };
+    Ok(Ports {
+        sessions: stores.sessions,
+        messages: stores.messages,
+        chat_apps: stores.chat_apps,
+        site: stores.site,
+        agents: stores.agents,
+        tools: stores.tools,
+        users: stores.users,
+        feedback: stores.feedback,
+        usage: stores.usage,
+        job_lock: stores.job_lock,
+        runtime,
+        completions: Arc::new(ConverseCompletions::new(sdk, bedrock)),
+        tool_invoker: Arc::new(LambdaToolInvoker::new(sdk, tools)),
+        files,
+        search,
+        memory,
+        // EMF lines on stdout: CloudWatch turns them into metrics, no API call.
+        metrics: Arc::new(EmfMetrics::stdout("Pika")),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+        // A turn's writes as two DynamoDB transactions.
+        journal: Some(stores.journal),
+    })
+}
+
+fn open_search(url: &str, sdk: &SdkConfig) -> Result<OpenSearchIndex, PortError> {
+    let endpoint = pika_aws_adapters::opensearch::Url::parse(url)
+        .map_err(|e| PortError::permanent(format!("search endpoint {url:?}: {e}")))?;
+    let config = OpenSearchConfig::aws(endpoint, IndexName::parse(SEARCH_INDEX)?);
+    OpenSearchIndex::new(&config, sdk)
+}

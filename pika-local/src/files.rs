@@ -1,0 +1,106 @@
+//! The local server's file routes: the targets of the presigned URLs the
+//! file store hands out (`PUT`/`GET /files/{key}?…&sig=…`). Each request is
+//! checked against its HMAC signature, expiry, method, content type and
+//! length; nothing else can reach the files.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use pika_http::problem::ApiError;
+use pika_local_adapters::files::{FileRequest, LocalFileStore, SignedQuery};
+use std::sync::Arc;
+
+/// Largest upload the route reads.
+const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+/// `GET` and `PUT /files/{*key}`.
+pub fn routes(store: Arc<LocalFileStore>) -> Router {
+    Router::new()
+        .route("/files/{*key}", get(serve).put(serve))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD))
+        .with_state(store)
+}
+
+async fn serve(
+    State(store): State<Arc<LocalFileStore>>,
+    method: Method,
+    Path(key): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match handle(
+        &store,
+        &method,
+        &key,
+        query.as_deref().unwrap_or(""),
+        &headers,
+        body,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(
+    store: &LocalFileStore,
+    method: &Method,
+    key: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let denied = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this file URL is not valid (expired, altered or for another request)",
+        )
+    };
+    let signed = SignedQuery::parse(query).map_err(|_| denied())?;
+    let request = FileRequest {
+        key,
+        method: method.as_str(),
+        query: &signed,
+        content_type: headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        content_length: Some(body.len() as u64).filter(|_| *method == Method::PUT),
+    };
+    let verified = store
+        .verify(&request, pika_domain::chrono::Utc::now())
+        .map_err(|e| {
+            tracing::info!(reason = ?e, "file URL refused");
+            denied()
+        })?;
+    if *method == Method::PUT {
+        store
+            .write_uploaded(&verified, &body)
+            .await
+            .map_err(|e| ApiError::invalid(e.message))?;
+        return Ok(StatusCode::OK.into_response());
+    }
+    let object = store
+        .read(&verified)
+        .await
+        .map_err(|e| ApiError::invalid(e.message))?
+        .ok_or_else(|| ApiError::not_found("no such file"))?;
+    let mut response = object.body.into_response();
+    let content_type = object
+        .content_type
+        .and_then(|ct| header::HeaderValue::from_str(&ct).ok())
+        .unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        header::HeaderValue::from_static("attachment"),
+    );
+    Ok(response)
+}

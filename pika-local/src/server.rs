@@ -1,0 +1,373 @@
+//! Builds the local platform from its configuration and serves it.
+
+use super::config::LocalConfig;
+use super::{bootstrap, files, secrets, unconfigured};
+use axum::Router;
+use pika_domain::cost::PriceTable;
+use pika_http::auth::{AuthConfig, AuthMode, Authenticator, DevClaims, JwksSource};
+use pika_http::{router, ApiConfig, AppState, RateLimit};
+use pika_local_adapters::files::LocalFileStore;
+use pika_local_adapters::inline_tools::{demo, InlineTools};
+use pika_local_adapters::metrics::JsonLinesMetrics;
+use pika_local_adapters::openai::{OpenAiCompatible, OpenAiConfig};
+use pika_local_adapters::search::TantivySearchIndex;
+use pika_local_adapters::sqlite::{SqliteDb, SqliteStores};
+use pika_ports::{AgentRuntime, Clock, CompletionModel, Ports, SystemClock, UuidV7Ids};
+use pika_service::ServiceSettings;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Which model answers, as the banner reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// The embedded model: its name and file.
+    Embedded {
+        /// The model's name.
+        name: String,
+        /// The GGUF file.
+        path: String,
+    },
+    /// An OpenAI-compatible server.
+    OpenAi {
+        /// Its base URL.
+        base_url: String,
+        /// The model asked for.
+        model: String,
+    },
+    /// None: turns are refused.
+    None,
+}
+
+type ModelPorts = (Arc<dyn AgentRuntime>, Arc<dyn CompletionModel>, ModelChoice);
+
+/// The model ports `config` asks for (see [`super::config::Provider`]).
+///
+/// # Errors
+/// A model that was asked for but cannot be loaded or reached, saying what to do.
+pub async fn model_ports(config: &LocalConfig) -> Result<ModelPorts, String> {
+    use super::config::Provider;
+    let base_url = config.model.base_url.clone().filter(|u| !u.is_empty());
+    let use_openai = match config.model.provider {
+        Provider::Openai => true,
+        Provider::Auto => base_url.is_some(),
+        Provider::Embedded | Provider::None => false,
+    };
+    if use_openai {
+        let Some(url) = base_url else {
+            return Err(
+                "[model] provider = \"openai\" needs base_url (PIKA_MODEL_BASE_URL)".to_string(),
+            );
+        };
+        let mut model = OpenAiConfig::new(url.clone());
+        model.api_key = config.model.api_key.clone().filter(|k| !k.is_empty());
+        model.model_override = Some(config.model.model.clone());
+        model.request_timeout = Duration::from_secs(config.model.timeout_seconds.max(1));
+        model.text_tool_calls = config.model.text_tool_calls;
+        let client = Arc::new(OpenAiCompatible::new(model).map_err(err("model client"))?);
+        let choice = ModelChoice::OpenAi {
+            base_url: url,
+            model: config.model.model.clone(),
+        };
+        return Ok((client.clone(), client, choice));
+    }
+    let gguf = match config.model.provider {
+        Provider::None | Provider::Openai => None,
+        Provider::Auto | Provider::Embedded => config.gguf(),
+    };
+    match gguf {
+        Some(path) => embedded(config, path).await,
+        None if config.model.provider == Provider::Embedded => Err(format!(
+            "[model] provider = \"embedded\" but no GGUF was found: {}",
+            unconfigured::MESSAGE
+        )),
+        None => Ok((
+            Arc::new(unconfigured::NoModel),
+            Arc::new(unconfigured::NoModel),
+            ModelChoice::None,
+        )),
+    }
+}
+
+#[cfg(feature = "embedded-model")]
+async fn embedded(config: &LocalConfig, path: std::path::PathBuf) -> Result<ModelPorts, String> {
+    use pika_local_adapters::embedded::{EmbeddedConfig, EmbeddedModel};
+    let mut settings = EmbeddedConfig::new(path.clone());
+    settings.context_tokens = config.model.context_tokens;
+    settings.max_concurrent = config.model.max_concurrent.max(1);
+    settings.threads = config.model.threads.max(1);
+    let model = tokio::task::spawn_blocking(move || EmbeddedModel::load(settings))
+        .await
+        .map_err(|e| format!("loading the embedded model failed: {e}"))?
+        .map_err(err("cannot load the embedded model"))?;
+    let choice = ModelChoice::Embedded {
+        name: model.name().to_string(),
+        path: path.display().to_string(),
+    };
+    let model = Arc::new(model);
+    Ok((model.clone(), model, choice))
+}
+
+#[cfg(not(feature = "embedded-model"))]
+async fn embedded(_config: &LocalConfig, path: std::path::PathBuf) -> Result<ModelPorts, String> {
+    Err(format!(
+        "found {} but this build has no embedded model: build with the `embedded-model` feature, or set PIKA_MODEL_BASE_URL",
+        path.display()
+    ))
+}
+
+/// The assembled platform, ready to serve.
+pub struct LocalPlatform {
+    /// The HTTP app (API and file routes).
+    pub app: Router,
+    /// The services, for shutdown.
+    pub state: AppState,
+    /// Where to listen.
+    pub bind: String,
+    /// The public URL.
+    pub public_url: String,
+    /// Which model answers.
+    pub model: ModelChoice,
+    /// The scheduled jobs, started by [`serve_on`].
+    pub jobs: crate::config::JobsConfig,
+}
+
+fn err(context: &str) -> impl Fn(pika_ports::PortError) -> String + '_ {
+    move |e| format!("{context}: {}", e.message)
+}
+
+/// The authenticator of `config`, with the generated secret when none is set.
+///
+/// # Errors
+/// Unreadable secrets or JWKS, naming the setting.
+pub async fn authenticator(config: &LocalConfig) -> Result<Authenticator, String> {
+    let dir = config.data_dir();
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+    let secret = match config
+        .auth
+        .hs256_secret
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => s.as_bytes().to_vec(),
+        None => secrets::load_or_create(&dir.join("jwt-secret"), 32)?,
+    };
+    let mut auth = AuthConfig::new(AuthMode::Jwt);
+    auth.hs256_secret = Some(secret);
+    auth.issuer = Some(config.auth.issuer.clone());
+    auth.audience = Some(config.auth.audience.clone());
+    auth.jwks = match (&config.auth.jwks_file, &config.auth.jwks_url) {
+        (Some(f), _) if !f.as_os_str().is_empty() => Some(JwksSource::File(f.clone())),
+        (_, Some(u)) if !u.is_empty() => Some(JwksSource::Url(u.clone())),
+        _ => None,
+    };
+    Authenticator::new(auth)
+        .await
+        .map_err(|e| format!("authentication setup: {e}"))
+}
+
+/// A development token for `claims`, valid 12 hours.
+///
+/// # Errors
+/// When dev tokens are off or the claims are invalid.
+pub async fn dev_token(config: &LocalConfig, claims: DevClaims) -> Result<String, String> {
+    if !config.auth.dev_tokens {
+        return Err("development tokens are off ([auth] dev_tokens = false)".to_string());
+    }
+    let auth = authenticator(config).await?;
+    auth.issue_dev_token(claims, Duration::from_secs(12 * 3600), SystemTime::now())
+        .map_err(|e| e.public_message())
+}
+
+/// Opens (or creates) everything under the data directory and wires the
+/// services and routes.
+///
+/// # Errors
+/// What could not be opened, with the path or setting involved.
+pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
+    let dir = config.data_dir();
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+    let public_url = config.public_url();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    let db = SqliteDb::open(dir.join("pika.db")).map_err(err("cannot open the database"))?;
+    let stores = SqliteStores::new(db);
+    let search = TantivySearchIndex::open(dir.join("search"))
+        .map_err(err("cannot open the search index"))?;
+    let signing_key = secrets::load_or_create(&dir.join("file-signing-key"), 32)?;
+    let files = Arc::new(LocalFileStore::new(
+        dir.join("files"),
+        public_url.clone(),
+        signing_key,
+    ));
+    let mut tools = InlineTools::new();
+    demo::register(&mut tools, clock.clone());
+
+    let (runtime, completions, model) = model_ports(config).await?;
+    let model_configured = !matches!(model, ModelChoice::None);
+    let metrics_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("metrics.jsonl"))
+        .map_err(|e| format!("cannot open metrics.jsonl: {e}"))?;
+
+    let ports = Ports {
+        sessions: Arc::new(stores.sessions.clone()),
+        messages: Arc::new(stores.messages.clone()),
+        chat_apps: Arc::new(stores.chat_apps.clone()),
+        site: Arc::new(stores.site.clone()),
+        agents: Arc::new(stores.agents.clone()),
+        tools: Arc::new(stores.tools.clone()),
+        users: Arc::new(stores.users.clone()),
+        feedback: Arc::new(stores.feedback.clone()),
+        usage: Arc::new(stores.usage.clone()),
+        job_lock: Arc::new(stores.job_lock.clone()),
+        runtime,
+        completions,
+        tool_invoker: Arc::new(tools),
+        files: files.clone(),
+        search: Arc::new(search),
+        memory: Arc::new(stores.memory.clone()),
+        metrics: Arc::new(JsonLinesMetrics::to_writer(Box::new(metrics_file))),
+        clock,
+        ids: Arc::new(UuidV7Ids),
+        // SQLite writes the records one by one (each a local transaction).
+        journal: None,
+    };
+
+    let verification = config
+        .model
+        .verification_model
+        .clone()
+        .filter(|m| !m.is_empty());
+    if config.demo.seed {
+        let tool_defs = demo::demo_tool_definitions();
+        let agent =
+            bootstrap::demo_agent(&config.model.model, verification.as_deref(), &tool_defs)?;
+        bootstrap::seed(&ports, tool_defs, agent, bootstrap::demo_app()?).await?;
+    }
+
+    // The site configuration: `[site]` (else the demo site's) is stored on
+    // the first start; from then on the stored one rules, changed through
+    // `PUT /admin/site`.
+    let seed = match &config.site {
+        Some(site) => site.clone(),
+        None => {
+            let mut site = bootstrap::site();
+            site.turn.max_output_tokens = config.model.max_output_tokens.max(16);
+            site.title_model_id = verification.or_else(|| Some(config.model.model.clone()));
+            site
+        }
+    };
+    seed.validate()
+        .map_err(|e| format!("[site] in the configuration: {e}"))?;
+    pika_service::seed_site(&ports, seed)
+        .await
+        .map_err(|e| format!("cannot store the site configuration: {e}"))?;
+    let settings = ServiceSettings {
+        prices: PriceTable::default(),
+        default_max_upload_bytes: config.server.max_upload_bytes,
+        ..ServiceSettings::default()
+    };
+    let api = ApiConfig {
+        body_limit_bytes: config.server.body_limit_bytes,
+        cors_origins: config.server.cors_origins.clone(),
+        dev_tokens: config.auth.dev_tokens,
+        rate_limit: Some(RateLimit {
+            per_minute: config.server.rate_limit_per_minute,
+            burst: config.server.rate_limit_burst,
+        }),
+        turns_unavailable: (!model_configured).then(|| unconfigured::MESSAGE.to_string()),
+        ..ApiConfig::default()
+    };
+    let auth = Arc::new(authenticator(config).await?);
+    let state = AppState::new(ports, settings, auth, api);
+    // Browsers upload to the signed file URLs from the same pages that call
+    // the API, so those routes answer CORS like the API does.
+    let mut file_routes = files::routes(files);
+    if let Some(cors) = pika_http::cors_layer(&config.server.cors_origins) {
+        file_routes = file_routes.layer(cors);
+    }
+    let app = router(state.clone())
+        .merge(file_routes)
+        .merge(super::page::routes());
+    Ok(LocalPlatform {
+        app,
+        state,
+        bind: config.server.bind.clone(),
+        public_url,
+        model,
+        jobs: config.jobs.clone(),
+    })
+}
+
+/// Serves until Ctrl-C / SIGTERM, then stops running turns (their partial
+/// answers are stored) and waits up to 10 s for them.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn serve(platform: LocalPlatform) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(&platform.bind)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}: {e} (set [server] bind or PIKA_BIND)",
+                platform.bind
+            )
+        })?;
+    serve_on(listener, platform, shutdown_signal()).await
+}
+
+/// Serves on `listener` until `shutdown` completes, then stops running
+/// turns and waits up to 10 s for their answers to be stored. Tests use it
+/// with a loopback listener and their own shutdown trigger.
+///
+/// # Errors
+/// When the server fails.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    platform: LocalPlatform,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let chat = platform.state.chat.clone();
+    let state = platform.state.clone();
+    // Stopped when this function returns (the schedule is dropped).
+    let _jobs = super::jobs::start(state.ports.clone(), &platform.jobs);
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: stopping running turns");
+        state.chat.shutdown();
+    };
+    axum::serve(listener, platform.app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    if !chat.drain(Duration::from_secs(10)).await {
+        tracing::warn!("some turns were still being stored at exit");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
