@@ -1,7 +1,9 @@
 //! A chat turn on the DynamoDB stores, its requests counted by an SDK
 //! interceptor: a warm turn (existing session, configuration cached, no
 //! quotas) costs 2 reads (the session, the history page) and 2 writes (the
-//! start and the finish transactions of the turn journal).
+//! start and the finish transactions of the turn journal). Then the turns
+//! that end badly: a session deleted under a turn, a turn whose process
+//! died before it finished.
 #![cfg(feature = "dynamodb")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -22,7 +24,9 @@ use pika_domain::message::Role;
 use pika_domain::quota::QuotaScope;
 use pika_domain::site::SiteRecord;
 use pika_domain::stream::TurnEvent;
-use pika_ports::{CompletionPurpose, MessageStore, Ports, SessionStore, UsageLedger};
+use pika_ports::{
+    Clock, CompletionPurpose, IdGeneratorExt, MessageStore, Ports, SessionStore, UsageLedger,
+};
 use pika_service::{ChatService, ConfigCache, SendMessage, ServiceSettings, TurnTarget};
 use pika_testkit::fakes::runtime::Script;
 use pika_testkit::{fixtures, FakePorts};
@@ -79,6 +83,7 @@ fn count(ops: &[String], kinds: &[&str]) -> usize {
 struct Platform {
     fakes: FakePorts,
     dynamo: Dynamo,
+    ports: Ports,
     chat: ChatService,
     requests: Requests,
 }
@@ -127,11 +132,12 @@ async fn platform() -> Platform {
         .unwrap();
     let settings = ServiceSettings::default();
     let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
-    let chat = ChatService::new(ports, settings, config);
+    let chat = ChatService::new(ports.clone(), settings, config);
     requests.take();
     Platform {
         fakes,
         dynamo,
+        ports,
         chat,
         requests,
     }
@@ -257,4 +263,132 @@ async fn a_retried_message_is_replayed_from_the_start_transaction() {
         2
     );
     assert_eq!(p.fakes.runtime.calls(), 1, "no second model call");
+}
+
+#[tokio::test]
+async fn a_session_deleted_during_its_turn_keeps_nothing_and_counts_the_tokens() {
+    let p = platform().await;
+    p.fakes.runtime.push(
+        Script::new()
+            .delta("The answer begins")
+            .delay(Duration::from_millis(400))
+            .delta(" and ends.")
+            .usage(40, 5)
+            .complete(pika_ports::StopReason::EndTurn),
+    );
+    let alice = fixtures::customer("alice");
+    let mut stream = p
+        .chat
+        .send(
+            &alice,
+            SendMessage::new(
+                TurnTarget::NewSession(fixtures::chat_app_id("support")),
+                "Hi",
+            ),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sessions = pika_service::SessionService::new(
+        p.ports.clone(),
+        Arc::new(ConfigCache::new(p.ports.clone(), Duration::from_secs(60))),
+    );
+    sessions.delete(&alice, &stream.session_id).await.unwrap();
+    let mut events = Vec::new();
+    while let Some(e) = stream.events.next().await {
+        events.push(e.event);
+    }
+    assert!(
+        matches!(events.last(), Some(TurnEvent::Error { code, .. }) if code == "not_found"),
+        "{events:?}"
+    );
+    let messages = DynamoMessageStore::new(p.dynamo.clone());
+    assert!(messages
+        .latest(&stream.session_id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let since = fixtures::t0() - pika_domain::chrono::Duration::hours(2);
+    let buckets = DynamoUsageLedger::new(p.dynamo.clone())
+        .buckets(QuotaScope::User, "alice", since)
+        .await
+        .unwrap();
+    assert!(
+        buckets.iter().map(|b| b.tokens).sum::<u64>() >= 45,
+        "the turn's tokens are counted: {buckets:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_turn_whose_process_died_is_closed_by_a_retry_after_its_lease() {
+    let p = platform().await;
+    p.fakes.runtime.push(Script::answer("First."));
+    p.fakes.completions.push(CompletionPurpose::Title, "Chat");
+    let (first, _) = run(
+        &p,
+        SendMessage::new(
+            TurnTarget::NewSession(fixtures::chat_app_id("support")),
+            "Hi",
+        ),
+    )
+    .await;
+    let session = first.session_id;
+
+    // What a process that died mid-turn leaves: the client id claimed, the
+    // question stored, no answer.
+    let alice = fixtures::customer("alice");
+    let cid = pika_domain::ids::ClientMessageId::parse("crash-9").unwrap();
+    let messages = DynamoMessageStore::new(p.dynamo.clone());
+    let claim = pika_ports::TurnClaim {
+        session_id: session,
+        user_message_id: p.ports.ids.message_id(),
+        assistant_message_id: p.ports.ids.message_id(),
+        claimed_at: p.fakes.clock.now(),
+    };
+    messages
+        .claim_client_message(&alice.user_id, &cid, &claim)
+        .await
+        .unwrap();
+    let question = pika_domain::message::Message::user(
+        session,
+        claim.user_message_id,
+        "Still there?".into(),
+        p.fakes.clock.now(),
+    );
+    messages.put(&question).await.unwrap();
+
+    let retry = || {
+        SendMessage::new(TurnTarget::Session(session), "Still there?").with_client_id(cid.clone())
+    };
+    let user = fixtures::customer("alice");
+    assert!(matches!(
+        p.chat.send(&user, retry()).await,
+        Err(pika_service::ServiceError::Conflict(_))
+    ));
+    p.fakes
+        .clock
+        .advance(pika_domain::chrono::Duration::minutes(25));
+    p.fakes.runtime.push(Script::answer("Yes."));
+    let (again, events) = run(&p, retry()).await;
+    assert!(!again.replayed);
+    assert!(
+        matches!(events.last(), Some(TurnEvent::Done { .. })),
+        "{events:?}"
+    );
+    let history = messages.latest(&session, 10).await.unwrap();
+    let roles: Vec<Role> = history.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [
+            Role::User,
+            Role::Assistant,
+            Role::User,
+            Role::Assistant,
+            Role::User,
+            Role::Assistant
+        ]
+    );
+    assert_eq!(history[3].message_id, claim.assistant_message_id);
+    assert_eq!(history[3].error.as_ref().unwrap().code, "internal");
+    assert_eq!(history[5].content, "Yes.");
 }

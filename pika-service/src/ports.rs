@@ -18,6 +18,11 @@ pub struct ServiceSettings {
     pub default_max_upload_bytes: u64,
     /// How long presigned URLs live.
     pub presign_ttl: Duration,
+    /// How long after its claim a turn with no stored answer, running in no
+    /// process here, counts as abandoned (its process died); a retry of its
+    /// client message then closes it and starts afresh. Must outlast any
+    /// turn: the default, 20 minutes, is above Lambda's 15-minute limit.
+    pub turn_lease: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -28,6 +33,7 @@ impl Default for ServiceSettings {
             history_messages: 40,
             default_max_upload_bytes: 10 * 1024 * 1024,
             presign_ttl: Duration::from_secs(300),
+            turn_lease: Duration::from_secs(20 * 60),
         }
     }
 }

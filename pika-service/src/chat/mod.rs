@@ -14,6 +14,7 @@ mod prepare;
 mod prompt;
 mod recover;
 mod registry;
+mod replay;
 mod runner;
 mod verify;
 

@@ -3,12 +3,12 @@
 //! the user's message is stored, the turn runs on its own task.
 
 use super::registry::StartRefused;
+use super::replay::{claim_of, replay, Attempt};
 use super::runner::{self, Turn};
 use super::{ChatInner, SendMessage, TurnStream, TurnTarget};
 use crate::config_cache::AppConfig;
 use crate::error::ServiceError;
 use crate::retry::retry_transient;
-use futures::stream::{self, StreamExt};
 use pika_domain::access::decide_access;
 use pika_domain::features::resolve_features;
 use pika_domain::files::upload_key;
@@ -27,6 +27,24 @@ pub(super) async fn send(
     caller: &User,
     message: SendMessage,
 ) -> Result<TurnStream, ServiceError> {
+    match attempt(inner, caller, message.clone()).await? {
+        Attempt::Streaming(stream) => Ok(stream),
+        // A turn of the same client message was abandoned (its process
+        // died) and is now closed: the message starts afresh, once.
+        Attempt::Recovered => match attempt(inner, caller, message).await? {
+            Attempt::Streaming(stream) => Ok(stream),
+            Attempt::Recovered => Err(ServiceError::Conflict(
+                "this message is still being answered; resume its stream instead".to_string(),
+            )),
+        },
+    }
+}
+
+async fn attempt(
+    inner: &Arc<ChatInner>,
+    caller: &User,
+    message: SendMessage,
+) -> Result<Attempt, ServiceError> {
     validate_user_text(&message.text).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let time_limit = message.time_limit;
     let ports = &inner.ports;
@@ -69,7 +87,7 @@ pub(super) async fn send(
     // claim found there), so with one the look-up waits for a refusal.
     if ports.journal.is_none() {
         if let Some(claim) = claim_of(inner, caller, &message).await? {
-            return replay_or_conflict(inner, claim).await;
+            return replay(inner, caller, &message, claim).await;
         }
     }
 
@@ -90,7 +108,7 @@ pub(super) async fn send(
     if let Err(refused) = check_quotas(inner, &site, caller, &config, &entity).await {
         // A retry of a turn that used the last of the quota is replayed.
         return match claim_of(inner, caller, &message).await? {
-            Some(claim) => replay_or_conflict(inner, claim).await,
+            Some(claim) => replay(inner, caller, &message, claim).await,
             None => Err(refused),
         };
     }
@@ -139,7 +157,7 @@ pub(super) async fn send(
         }) => (*session, *user_message),
         Ok(Started::Claimed(claim)) => {
             inner.running.finish(&session_id);
-            return replay_or_conflict(inner, claim).await;
+            return replay(inner, caller, &message, claim).await;
         }
         Err(e) => {
             inner.running.finish(&session_id);
@@ -171,13 +189,13 @@ pub(super) async fn send(
             deadline: time_limit.map(|limit| tokio::time::Instant::now() + limit),
         },
     );
-    Ok(TurnStream {
+    Ok(Attempt::Streaming(TurnStream {
         session_id,
         user_message_id,
         assistant_message_id,
         replayed: false,
         events,
-    })
+    }))
 }
 
 async fn check_quotas(
@@ -362,45 +380,4 @@ async fn store_start(
         session: Box::new(session),
         user_message: Box::new(user_message),
     })
-}
-
-/// The claim of the message's client id, if it has one and it was claimed.
-async fn claim_of(
-    inner: &ChatInner,
-    caller: &User,
-    message: &SendMessage,
-) -> Result<Option<TurnClaim>, ServiceError> {
-    match &message.client_message_id {
-        Some(client_id) => Ok(inner
-            .ports
-            .messages
-            .get_client_message(&caller.user_id, client_id)
-            .await?),
-        None => Ok(None),
-    }
-}
-
-/// A client message id seen before: replay the stored turn, or answer
-/// conflict while it still runs.
-async fn replay_or_conflict(
-    inner: &ChatInner,
-    claim: TurnClaim,
-) -> Result<TurnStream, ServiceError> {
-    let stored = inner
-        .ports
-        .messages
-        .get(&claim.session_id, &claim.assistant_message_id)
-        .await?;
-    match stored {
-        Some(answer) if !answer.stream_events.is_empty() => Ok(TurnStream {
-            session_id: claim.session_id,
-            user_message_id: claim.user_message_id,
-            assistant_message_id: claim.assistant_message_id,
-            replayed: true,
-            events: stream::iter(answer.stream_events).boxed(),
-        }),
-        _ => Err(ServiceError::Conflict(
-            "this message is still being answered; resume its stream instead".to_string(),
-        )),
-    }
 }
