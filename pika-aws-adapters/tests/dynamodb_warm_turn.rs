@@ -392,3 +392,46 @@ async fn a_turn_whose_process_died_is_closed_by_a_retry_after_its_lease() {
     assert_eq!(history[3].error.as_ref().unwrap().code, "internal");
     assert_eq!(history[5].content, "Yes.");
 }
+
+#[tokio::test]
+async fn an_answer_past_the_item_limit_is_kept_shortened_and_its_tokens_counted() {
+    let p = platform().await;
+    // 600 KB of text: the answer's item would be past DynamoDB's 400 KB.
+    let long = "All work and no play. ".repeat(28_000);
+    p.fakes.runtime.push(
+        Script::new()
+            .delta(&long)
+            .usage(300, 150_000)
+            .complete(pika_ports::StopReason::EndTurn),
+    );
+    p.fakes.completions.push(CompletionPurpose::Title, "Long");
+    let (stream, events) = run(
+        &p,
+        SendMessage::new(
+            TurnTarget::NewSession(fixtures::chat_app_id("support")),
+            "Write a lot",
+        ),
+    )
+    .await;
+    assert!(
+        matches!(events.last(), Some(TurnEvent::Error { code, .. }) if code == "internal"),
+        "{:?}",
+        events.last()
+    );
+    let messages = DynamoMessageStore::new(p.dynamo.clone());
+    let history = messages.latest(&stream.session_id, 10).await.unwrap();
+    assert_eq!(history.len(), 2, "the question and the shortened answer");
+    let answer = &history[1];
+    assert!(long.starts_with(answer.content.trim_end_matches("\n\n[…]")));
+    assert!(answer.content.len() < 200 * 1024);
+    assert_eq!(answer.error.as_ref().unwrap().code, "internal");
+    let since = fixtures::t0() - pika_domain::chrono::Duration::hours(2);
+    let counted: u64 = DynamoUsageLedger::new(p.dynamo.clone())
+        .buckets(QuotaScope::User, "alice", since)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.tokens)
+        .sum();
+    assert!(counted >= 150_300, "counted {counted}");
+}

@@ -32,13 +32,7 @@ async fn seeding_stores_once_and_keeps_what_is_stored() {
 
 #[tokio::test]
 async fn without_a_stored_site_every_site_feature_is_off() {
-    let p = Platform::with_site(fixtures::site());
-    p.seed_app(
-        fixtures::chat_app(APP, AGENT),
-        fixtures::agent(AGENT, &[]),
-        vec![],
-    )
-    .await;
+    let p = Platform::standard().await;
     // A platform over fakes with nothing stored: entities are off.
     let bare = FakePorts::new();
     bare.seed_app(
