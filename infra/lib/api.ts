@@ -121,7 +121,7 @@ export class Api extends Construct {
         allowedOrigins: config.corsOrigins,
         allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
         allowedHeaders: ALLOWED_HEADERS.map((h) => h.toLowerCase()),
-        exposedHeaders: ['x-chatbot-session-id'],
+        exposedHeaders: ['x-chatbot-session-id', 'x-request-id'],
         maxAge: Duration.hours(1),
       },
     });

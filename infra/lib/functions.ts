@@ -133,7 +133,8 @@ export class Functions extends Construct {
       ...memory,
       PIKA_TOOL_TAG_CHECK: 'true',
       ...jwt,
-      ...cors,
+      // No PIKA_CORS_ORIGINS: the function URL's own CORS configuration is
+      // the one authority for the stream (api.ts).
       ...claims,
       PIKA_TURN_DEADLINE_MARGIN_MS: String(config.turnDeadlineMarginMs),
     };

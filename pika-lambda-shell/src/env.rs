@@ -30,7 +30,7 @@ impl FunctionKind {
     /// no other `PIKA_*` variable on it).
     pub fn variables(self) -> Vec<&'static str> {
         let own: &[&str] = match self {
-            Self::Api => &[STREAM_URL, SITE_CONFIG, INSIGHTS_MODEL_ID],
+            Self::Api => &[STREAM_URL, SITE_CONFIG, INSIGHTS_MODEL_ID, CORS_ORIGINS],
             Self::Stream => &[
                 GUARDRAIL_ID,
                 GUARDRAIL_VERSION,
@@ -81,7 +81,6 @@ const HTTP_VARIABLES: &[&str] = &[
     JWKS_URL,
     JWT_ISSUER,
     JWT_AUDIENCE,
-    CORS_ORIGINS,
     CLAIM_USER_TYPE,
     CLAIM_ROLES,
     CLAIM_CUSTOM_DATA,
@@ -119,7 +118,8 @@ pub const JWKS_URL: &str = "PIKA_JWKS_URL";
 pub const JWT_ISSUER: &str = "PIKA_JWT_ISSUER";
 /// The `aud` tokens must carry.
 pub const JWT_AUDIENCE: &str = "PIKA_JWT_AUDIENCE";
-/// Allowed origins of the web page, comma-separated.
+/// Allowed origins of the web page, comma-separated (the api function's
+/// router answers CORS; the stream function's URL does it itself).
 pub const CORS_ORIGINS: &str = "PIKA_CORS_ORIGINS";
 /// The stream function's URL, named in the API's answer to a turn.
 pub const STREAM_URL: &str = "PIKA_STREAM_URL";
@@ -359,7 +359,11 @@ impl LambdaEnv {
             memory_id: get(MEMORY_ID),
             tool_tag_check,
             auth,
+            // One CORS authority per endpoint: the stream function's URL
+            // answers CORS itself, so its router adds no headers (browsers
+            // refuse a response with the header twice).
             cors_origins: get(CORS_ORIGINS)
+                .filter(|_| function == FunctionKind::Api)
                 .map(|v| {
                     v.split(',')
                         .map(str::trim)

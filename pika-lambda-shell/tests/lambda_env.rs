@@ -52,9 +52,48 @@ fn a_complete_environment_reads_back() {
     assert_eq!(env.runtime, RuntimeKind::InlineAgent);
     assert_eq!(env.search, SearchTarget::Domain("pika-search".to_string()));
     assert_eq!(env.deadline_margin.as_millis(), 15000);
-    assert_eq!(env.cors_origins, ["https://a.example", "https://b.example"]);
+    assert!(
+        env.cors_origins.is_empty(),
+        "the stream's URL answers CORS; its router adds nothing"
+    );
     assert!(env.tool_tag_check, "tag checking is on unless turned off");
     assert!(matches!(env.auth, Some(AuthEnv::Jwt { .. })));
+    let api = read(
+        FunctionKind::Api,
+        &[
+            ("PIKA_AUTH_MODE", "authorizer"),
+            ("PIKA_CORS_ORIGINS", "https://a.example, https://b.example"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(api.cors_origins, ["https://a.example", "https://b.example"]);
+}
+
+#[test]
+fn the_stream_answers_cors_once_through_its_function_url() {
+    let Some(template) = template() else { return };
+    let resources = template["Resources"].as_object().unwrap();
+    let url = resources
+        .values()
+        .find(|r| r["Type"] == "AWS::Lambda::Url")
+        .unwrap();
+    let cors = &url["Properties"]["Cors"];
+    assert!(
+        cors["AllowOrigins"]
+            .as_array()
+            .is_some_and(|o| !o.is_empty()),
+        "{cors}"
+    );
+    let stream = resources
+        .values()
+        .find(|r| r["Properties"]["Environment"]["Variables"]["PIKA_FUNCTION"] == "stream")
+        .unwrap();
+    assert!(
+        stream["Properties"]["Environment"]["Variables"]
+            .get("PIKA_CORS_ORIGINS")
+            .is_none(),
+        "the stream's router would add CORS headers a second time"
+    );
 }
 
 #[test]
