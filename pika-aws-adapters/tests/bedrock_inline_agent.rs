@@ -472,3 +472,46 @@ async fn a_conversation_that_does_not_end_with_the_user_is_refused_before_any_ca
     assert_eq!(error.kind, ErrorKind::Invalid);
     assert!(server.received().is_empty());
 }
+
+#[tokio::test]
+async fn an_admin_learns_bedrocks_inline_agent_limits_when_saving() {
+    use pika_service::{AdminService, ConfigCache, ServiceError};
+    use pika_testkit::fixtures;
+
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .test_credentials()
+        .load()
+        .await;
+    let fakes = pika_testkit::FakePorts::new();
+    let mut ports = fakes.ports();
+    ports.runtime = Arc::new(InlineAgentRuntime::new(&sdk, BedrockOptions::default()));
+    let admin = AdminService::new(
+        ports.clone(),
+        Arc::new(ConfigCache::new(ports, std::time::Duration::from_secs(60))),
+    );
+    let root = fixtures::site_admin("root");
+
+    let mut wordy = fixtures::inline_tool("wordy", "look_up");
+    wordy.function_schema[0].description = "x".repeat(201);
+    match admin.create_tool(&root, wordy).await {
+        Err(ServiceError::Invalid(message)) => {
+            assert!(
+                message.contains("200") && message.contains("look_up"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let tool = fixtures::inline_tool("brief", "look_up");
+    admin.create_tool(&root, tool).await.unwrap();
+
+    let mut terse = fixtures::agent("terse", &["brief"]);
+    terse.instruction = "Be helpful.".to_string();
+    match admin.create_agent(&root, terse.clone()).await {
+        Err(ServiceError::Invalid(message)) => assert!(message.contains("40"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    terse.instruction = "You answer questions about orders, briefly and politely.".to_string();
+    admin.create_agent(&root, terse).await.unwrap();
+}

@@ -187,4 +187,24 @@ pub trait AgentRuntime: Send + Sync {
     ///
     /// Later failures arrive as an `Err` item in the stream, with the same kinds.
     async fn invoke(&self, request: AgentRequest) -> PortResult<RuntimeStream>;
+
+    /// Checks an agent's instruction against what this runtime would refuse
+    /// at a turn, so an administrator meets the limit when saving, not as a
+    /// failed turn. Default: every instruction passes.
+    ///
+    /// # Errors
+    /// `Invalid`, naming the limit broken.
+    fn check_instruction(&self, instruction: &str) -> PortResult<()> {
+        let _ = instruction;
+        Ok(())
+    }
+
+    /// Checks tool definitions the same way. Default: all pass.
+    ///
+    /// # Errors
+    /// `Invalid`, naming the limit broken and the tool.
+    fn check_tools(&self, tools: &[ToolSpec]) -> PortResult<()> {
+        let _ = tools;
+        Ok(())
+    }
 }

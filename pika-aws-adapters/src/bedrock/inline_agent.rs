@@ -17,7 +17,39 @@ use aws_sdk_bedrockagentruntime::types::{
 use aws_sdk_bedrockagentruntime::Client;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use pika_ports::{AgentRequest, AgentRuntime, PortError, PortResult, RuntimeStream};
+use pika_ports::{AgentRequest, AgentRuntime, PortError, PortResult, RuntimeStream, ToolSpec};
+
+/// The shortest instruction `InvokeInlineAgent` takes, in characters.
+pub const MIN_INSTRUCTION_CHARS: usize = 40;
+/// The longest action-group (tool function) description it takes.
+pub const MAX_DESCRIPTION_CHARS: usize = 200;
+
+/// What Bedrock refuses in an inline agent's definition, found before a
+/// turn: a short instruction, a long tool description.
+///
+/// # Errors
+/// `Invalid`, naming the limit and the tool.
+pub fn check_inline_agent(instruction: Option<&str>, tools: &[ToolSpec]) -> PortResult<()> {
+    if let Some(instruction) = instruction {
+        let chars = instruction.trim().chars().count();
+        if chars < MIN_INSTRUCTION_CHARS {
+            return Err(PortError::invalid(format!(
+                "Bedrock inline agents need an instruction of at least {MIN_INSTRUCTION_CHARS} characters (this one has {chars})"
+            )));
+        }
+    }
+    if let Some(tool) = tools
+        .iter()
+        .find(|t| t.description.chars().count() > MAX_DESCRIPTION_CHARS)
+    {
+        return Err(PortError::invalid(format!(
+            "Bedrock inline agents take tool descriptions of at most {MAX_DESCRIPTION_CHARS} characters; {} has {}",
+            tool.name,
+            tool.description.chars().count()
+        )));
+    }
+    Ok(())
+}
 
 /// The agent runtime over Bedrock inline agents. Cheap to clone (clones
 /// share the client).
@@ -39,6 +71,14 @@ impl InlineAgentRuntime {
 
 #[async_trait]
 impl AgentRuntime for InlineAgentRuntime {
+    fn check_instruction(&self, instruction: &str) -> PortResult<()> {
+        check_inline_agent(Some(instruction), &[])
+    }
+
+    fn check_tools(&self, tools: &[ToolSpec]) -> PortResult<()> {
+        check_inline_agent(None, tools)
+    }
+
     async fn invoke(&self, request: AgentRequest) -> PortResult<RuntimeStream> {
         let inline = call(&request)?;
         // The agent's own guardrail, else the site's.

@@ -30,7 +30,7 @@ mod outbox;
 mod stream;
 
 pub use converse::{ConverseCompletions, ConverseRuntime};
-pub use inline_agent::InlineAgentRuntime;
+pub use inline_agent::{check_inline_agent, InlineAgentRuntime};
 
 use crate::aws::SdkConfig;
 use pika_domain::agent::GuardrailConfig;

@@ -325,6 +325,7 @@ impl AdminService {
         require_site_admin(caller)?;
         tool.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        self.runtime_accepts(None, std::slice::from_ref(&tool))?;
         tool.stamp_new(self.ports.clock.now(), &caller.user_id);
         retry_transient(|| self.ports.tools.create(&tool)).await?;
         self.config.forget_tool(&tool.tool_id);
@@ -340,6 +341,7 @@ impl AdminService {
         require_site_admin(caller)?;
         tool.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        self.runtime_accepts(None, std::slice::from_ref(&tool))?;
         let current = self.get_tool(caller, &tool.tool_id).await?;
         let expected = tool.stamp_next(current.created_at, self.ports.clock.now(), &caller.user_id);
         self.ports.tools.update(&tool, expected).await?;
@@ -371,6 +373,21 @@ impl AdminService {
                 "tool '{missing}' does not exist"
             )));
         }
-        Ok(())
+        self.runtime_accepts(Some(&agent.instruction), &found)
+    }
+
+    /// The deployment's agent runtime's own limits (e.g. Bedrock inline
+    /// agents: an instruction of at least 40 characters, tool descriptions of
+    /// at most 200), as an admin error.
+    fn runtime_accepts(
+        &self,
+        instruction: Option<&str>,
+        tools: &[Tool],
+    ) -> Result<(), ServiceError> {
+        let runtime = &self.ports.runtime;
+        instruction
+            .map_or(Ok(()), |i| runtime.check_instruction(i))
+            .and_then(|()| runtime.check_tools(&crate::chat::tool_specs(tools)))
+            .map_err(|e| ServiceError::Invalid(e.message))
     }
 }

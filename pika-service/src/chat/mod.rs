@@ -29,6 +29,11 @@ use registry::RunningTurns;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The functions of `tools` as the runtime sees them.
+pub(crate) fn tool_specs(tools: &[pika_domain::tool::Tool]) -> Vec<pika_ports::ToolSpec> {
+    model_loop::LoopContext::tool_specs(tools).0
+}
+
 /// Where a message goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TurnTarget {

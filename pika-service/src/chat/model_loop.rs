@@ -37,7 +37,7 @@ pub(super) struct LoopContext {
 
 impl LoopContext {
     /// Tool specs and the function → tool map of `tools`.
-    pub(super) fn tool_specs(tools: &[Tool]) -> (Vec<ToolSpec>, HashMap<String, Tool>) {
+    pub(crate) fn tool_specs(tools: &[Tool]) -> (Vec<ToolSpec>, HashMap<String, Tool>) {
         let mut specs = Vec::new();
         let mut by_function = HashMap::new();
         for tool in tools {
