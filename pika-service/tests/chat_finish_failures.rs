@@ -174,3 +174,37 @@ async fn a_slow_search_index_does_not_hold_the_final_event() {
     // The answer itself was stored before.
     assert_eq!(p.fakes.messages.of_session(&stream.session_id).len(), 2);
 }
+
+#[tokio::test]
+async fn erasing_the_user_during_a_turn_keeps_nothing_of_it_and_counts_the_tokens() {
+    let p = Platform::standard().await;
+    p.fakes.runtime.push(slow_answer());
+    let alice = fixtures::customer("alice");
+    let mut stream = p
+        .chat
+        .send(
+            &alice,
+            SendMessage::new(TurnTarget::NewSession(fixtures::chat_app_id(APP)), "Hi"),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    p.cleanup()
+        .erase_user(&fixtures::site_admin("root"), &alice.user_id)
+        .await
+        .unwrap();
+    let events = collect(&mut stream).await;
+
+    assert!(
+        matches!(events.last().unwrap(), TurnEvent::Error { code, .. } if code == "not_found"),
+        "{events:?}"
+    );
+    assert!(p.fakes.sessions.find(&stream.session_id).is_none());
+    assert!(p.fakes.messages.of_session(&stream.session_id).is_empty());
+    assert!(p.fakes.search.documents().is_empty());
+    // The entity's quota still sees the turn (no bypass by erasure).
+    assert_eq!(
+        p.fakes.usage.total_tokens(QuotaScope::Entity, "acme"),
+        turn_tokens(&events)
+    );
+}
