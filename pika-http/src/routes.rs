@@ -8,8 +8,13 @@ pub mod turns;
 
 use super::problem::ApiError;
 use super::AppState;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
+use pika_domain::user::User;
 use pika_ports::{Cursor, PageRequest};
 use serde::Deserialize;
 
@@ -62,6 +67,14 @@ pub fn protected_routes() -> Router<AppState> {
         .route("/memory", get(misc::memory))
         .route("/insights", get(misc::insights))
         .route("/insights/{session_id}", get(misc::insight))
+        .merge(admin_routes())
+}
+
+/// The site admins' routes. The caller's role is checked before anything
+/// else (a body is not even read for anyone else: they get 403, never a
+/// 400 that would describe the admin API); the services check it again.
+fn admin_routes() -> Router<AppState> {
+    Router::new()
         .route("/admin/site", get(admin::get_site).put(admin::put_site))
         .route(
             "/admin/chatapps",
@@ -94,6 +107,14 @@ pub fn protected_routes() -> Router<AppState> {
         .route("/admin/feedback/{id}", patch(admin::triage))
         .route("/admin/analytics", get(admin::analytics))
         .route("/admin/users/{id}/data", delete(admin::erase_user))
+        .route_layer(middleware::from_fn(site_admins_only))
+}
+
+async fn site_admins_only(req: Request, next: Next) -> Response {
+    match req.extensions().get::<User>() {
+        Some(user) if user.is_site_admin() => next.run(req).await,
+        _ => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "site admins only").into_response(),
+    }
 }
 
 /// `?cursor=&limit=` of listings.

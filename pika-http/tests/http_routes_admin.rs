@@ -129,6 +129,50 @@ async fn admin_routes_are_403_for_everyone_but_site_admins() {
 }
 
 #[tokio::test]
+async fn a_non_admin_gets_403_before_any_body_is_read() {
+    let api = Api::new().await;
+    // Bodies a site admin would get 400 or 415 for: the caller learns only
+    // that the admin API is not theirs, nothing of its schema.
+    for (method, path) in [
+        (Method::POST, "/admin/chatapps"),
+        (Method::PUT, "/admin/site"),
+        (Method::POST, "/admin/tools"),
+        (Method::PATCH, "/admin/feedback/not-a-uuid"),
+    ] {
+        for headers in [
+            &[("content-type", "application/json")][..],
+            &[("content-type", "text/plain")][..],
+        ] {
+            let reply = raw(
+                &api,
+                method.clone(),
+                path,
+                Some(&api.token(&editor())),
+                headers,
+            )
+            .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} {headers:?}: {}",
+                reply.text()
+            );
+            assert_eq!(reply.code(), "forbidden");
+        }
+    }
+    // A site admin sending the same empty body gets the validation error.
+    let reply = raw(
+        &api,
+        Method::PUT,
+        "/admin/site",
+        Some(&api.token(&admin())),
+        &[("content-type", "application/json")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+}
+
+#[tokio::test]
 async fn admin_chat_app_crud_with_versions_and_override() {
     let api = Api::new().await;
     let root = admin();
