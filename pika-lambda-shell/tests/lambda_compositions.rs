@@ -9,7 +9,9 @@
 //! - `pika-stream`, a separate container that seeds nothing, reads the same
 //!   stored site: its entity quota refuses a turn before any model call;
 //! - a second `pika-api` cold start keeps the stored (changed) site;
-//! - `pika-jobs` starts on the same store and runs a job.
+//! - `pika-jobs` starts on the same store and its insights run follows the
+//!   stored site (skips while `sessionInsights` is off, assesses once an
+//!   admin turns it on).
 //!
 //! One test: the environment is the process's own, shared by everything in
 //! this binary.
@@ -310,11 +312,66 @@ async fn each_function_composed_as_its_main_does_reads_the_stored_site() {
     assert_eq!(record.version, 2);
     assert_eq!(record.config.quotas.entity_tokens_per_window, Some(5000));
 
-    // pika-jobs: composed on the same store, runs a job.
+    // pika-jobs: composed on the same store. Its insights run follows the
+    // stored site: with sessionInsights off a waiting session is skipped;
+    // once an admin turns it on (idle for no time), the next run assesses
+    // it — here that fails, there is no Bedrock — instead of skipping it.
     set(&[("PIKA_FUNCTION", "jobs")]);
     let jobs = cold_start(FunctionKind::Jobs).await.unwrap();
-    let outcome = JobRunner::new(jobs.ports)
-        .run(&Job::Cleanup { limit: Some(10) }, "run-1")
+    let runner = JobRunner::new(jobs.ports.clone());
+    let insights = Job::Insights {
+        batch_size: Some(10),
+        idle_minutes: Some(0),
+    };
+    waiting_session(&jobs.ports).await;
+    let JobOutcome::Insights(off) = runner.run(&insights, "run-1").await.unwrap() else {
+        panic!("not an insights report")
+    };
+    assert_eq!(
+        (off.analyzed, off.failed, off.skipped),
+        (0, 0, 1),
+        "{off:?}"
+    );
+
+    let (_, site) = call_api(
+        &api_state,
+        rest(
+            "GET",
+            "/admin/site",
+            "root",
+            "ops",
+            &["pika:site-admin"],
+            None,
+        ),
+    )
+    .await;
+    let mut on = site["config"].clone();
+    on["features"]["sessionInsights"] = json!({ "enabled": true });
+    let (status, body) = call_api(
+        &api_state,
+        rest(
+            "PUT",
+            "/admin/site",
+            "root",
+            "ops",
+            &["pika:site-admin"],
+            Some(json!({ "config": on, "version": site["version"] })),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    waiting_session(&jobs.ports).await;
+    let JobOutcome::Insights(report) = runner.run(&insights, "run-2").await.unwrap() else {
+        panic!("not an insights report")
+    };
+    assert_eq!((report.analyzed, report.skipped), (0, 0), "{report:?}");
+    assert_eq!(
+        report.failed, 1,
+        "assessed (and failed without Bedrock): {report:?}"
+    );
+
+    let outcome = runner
+        .run(&Job::Cleanup { limit: Some(10) }, "run-3")
         .await
         .unwrap();
     assert_eq!(
@@ -324,4 +381,28 @@ async fn each_function_composed_as_its_main_does_reads_the_stored_site() {
             locked_out: false
         }
     );
+}
+
+/// A session of the chat app with a message, waiting for insights.
+async fn waiting_session(ports: &pika_ports::Ports) {
+    use pika_ports::IdGeneratorExt;
+    let an_hour_ago = pika_domain::chrono::Utc::now() - pika_domain::chrono::Duration::hours(1);
+    let mut session = pika_domain::session::Session::new(
+        ports.ids.session_id(),
+        fixtures::user_id("erin"),
+        fixtures::chat_app_id("support"),
+        fixtures::agent_id("agent"),
+        fixtures::entity_id("acme"),
+        an_hour_ago,
+    );
+    let message = pika_domain::message::Message::user(
+        session.session_id,
+        ports.ids.message_id(),
+        "Where is my order?".into(),
+        an_hour_ago,
+    );
+    session.last_message_id = Some(message.message_id);
+    session.insight_status = pika_domain::session::InsightStatus::Pending;
+    ports.sessions.create(&session).await.unwrap();
+    ports.messages.put(&message).await.unwrap();
 }
