@@ -163,7 +163,9 @@ export class Functions extends Construct {
 
     // stream: a turn reads the config, writes the session, its messages,
     // the client-message claim and the usage ledger; reads attached files.
-    for (const name of ['sessions', 'messages', 'claims', 'usage'] as const) {
+    // The turns table: which turn holds a session, its stop flag, its live
+    // events (turns, stops and resumes all run on the stream function).
+    for (const name of ['sessions', 'messages', 'claims', 'usage', 'turns'] as const) {
       grantTable(t[name], this.stream, true);
     }
     grantTable(t.config, this.stream, false);

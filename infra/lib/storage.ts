@@ -34,7 +34,8 @@ export type TableName =
   | 'users'
   | 'feedback'
   | 'usage'
-  | 'locks';
+  | 'locks'
+  | 'turns';
 
 const key = (partition: string, sort?: string): KeySpec => ({ partition, sort });
 const index = (name: string, partition: string, sort?: string): IndexSpec => ({
@@ -73,6 +74,7 @@ export const TABLE_SPECS: readonly TableSpec[] = [
   },
   { suffix: 'usage', key: key('pk', 'sk'), indexes: [], ttl: 'ttl' },
   { suffix: 'locks', key: key('name'), indexes: [], ttl: 'ttl' },
+  { suffix: 'turns', key: key('sessionId', 'item'), indexes: [], ttl: 'ttl' },
 ];
 
 const attr = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });

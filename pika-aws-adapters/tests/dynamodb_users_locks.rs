@@ -1,4 +1,4 @@
-//! The DynamoDB user store and job lock on moto: the testkit contracts,
+//! The DynamoDB user store, job lock and turn control on moto: the testkit contracts,
 //! and a lock abandoned by a crashed run carrying a TTL for clean-up.
 //!
 //! The lock contract runs through `dynamo_serial` (one request at a time):
@@ -19,6 +19,14 @@ use pika_domain::chrono::Duration;
 use pika_ports::JobLock;
 use pika_testkit::contracts::{job_lock::job_lock_contract, users::user_store_contract};
 use pika_testkit::fixtures::t0;
+
+#[tokio::test]
+async fn turn_control_honours_its_contract() {
+    pika_testkit::contracts::turns::turn_control_contract(|| async {
+        pika_aws_adapters::dynamodb::turns::DynamoTurnControl::new(dynamo_serial::fresh().await)
+    })
+    .await;
+}
 
 #[tokio::test]
 async fn user_store_honours_its_contract() {

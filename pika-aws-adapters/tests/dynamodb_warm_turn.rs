@@ -1,7 +1,8 @@
 //! A chat turn on the DynamoDB stores, its requests counted by an SDK
 //! interceptor: a warm turn (existing session, configuration cached, no
-//! quotas) costs 2 reads (the session, the history page) and 2 writes (the
-//! start and the finish transactions of the turn journal). Then the turns
+//! quotas) costs 2 reads (the session, the history page) and 4 writes (the
+//! start and the finish transactions of the turn journal, the session's
+//! hold taken and freed). Then the turns
 //! that end badly: a session deleted under a turn, a turn whose process
 //! died before it finished.
 #![cfg(feature = "dynamodb")]
@@ -113,6 +114,7 @@ async fn platform() -> Platform {
         usage: stores.usage,
         job_lock: stores.job_lock,
         journal: Some(stores.journal),
+        turns: stores.turns,
         ..fakes.ports()
     };
     ports
@@ -158,7 +160,7 @@ async fn run(p: &Platform, message: SendMessage) -> (pika_service::TurnStream, V
 }
 
 #[tokio::test]
-async fn a_warm_turn_costs_two_reads_and_two_writes() {
+async fn a_warm_turn_costs_two_reads_and_four_writes() {
     let p = platform().await;
     p.fakes
         .runtime
@@ -193,7 +195,16 @@ async fn a_warm_turn_costs_two_reads_and_two_writes() {
     let warm = p.requests.take();
 
     assert_eq!(count(&warm, READS), 2, "reads of a warm turn: {warm:?}");
-    assert_eq!(count(&warm, WRITES), 2, "writes of a warm turn: {warm:?}");
+    // The journal's two transactions, and the session's hold taken and
+    // freed (turn control across containers).
+    assert_eq!(count(&warm, WRITES), 4, "writes of a warm turn: {warm:?}");
+    assert_eq!(
+        warm.iter()
+            .filter(|o| ["PutItem", "DeleteItem"].contains(&o.as_str()))
+            .count(),
+        2,
+        "{warm:?}"
+    );
     assert_eq!(
         warm.iter()
             .filter(|o| o.as_str() == "TransactWriteItems")
@@ -434,4 +445,37 @@ async fn an_answer_past_the_item_limit_is_kept_shortened_and_its_tokens_counted(
         .map(|b| b.tokens)
         .sum();
     assert!(counted >= 150_300, "counted {counted}");
+}
+
+// Turn control across processes on DynamoDB: the scenario of
+// `pika-service/tests/turn_control_support`, two `ChatService`s over the
+// same tables (with the turn journal, as on Lambda).
+#[path = "../../pika-service/tests/turn_control_support/mod.rs"]
+mod turn_control_support;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_over_one_dynamodb_share_one_turn() {
+    let sdk = moto_support::sdk_config().await;
+    let prefix = moto_support::unique_name("turns");
+    let client = Client::new(&sdk);
+    create_tables(&client, &prefix).await.unwrap();
+    let dynamo = Dynamo::new(client, prefix);
+    let fakes = FakePorts::new();
+    let stores = DynamoStores::new(&dynamo);
+    let ports = Ports {
+        sessions: stores.sessions,
+        messages: stores.messages,
+        chat_apps: stores.chat_apps,
+        site: stores.site,
+        agents: stores.agents,
+        tools: stores.tools,
+        users: stores.users,
+        feedback: stores.feedback,
+        usage: stores.usage,
+        job_lock: stores.job_lock,
+        journal: Some(stores.journal),
+        turns: stores.turns,
+        ..fakes.ports()
+    };
+    turn_control_support::two_processes_share_one_turn(ports, &fakes).await;
 }

@@ -96,6 +96,7 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         ids: Arc::new(UuidV7Ids),
         // A turn's writes as two DynamoDB transactions.
         journal: Some(stores.journal),
+        turns: stores.turns,
     })
 }
 

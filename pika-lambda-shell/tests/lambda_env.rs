@@ -302,7 +302,7 @@ fn tables_and_logs_survive_deletion_but_not_a_failed_first_deploy() {
             checked += 1;
         }
     }
-    assert!(checked >= 11, "8 tables and 3 log groups, found {checked}");
+    assert!(checked >= 12, "9 tables and 3 log groups, found {checked}");
 }
 
 #[test]

@@ -12,14 +12,14 @@ use pika_domain::quota::{bucket_start, QuotaScope};
 use pika_local_adapters::sqlite::{
     SqliteAgentStore, SqliteChatAppStore, SqliteDb, SqliteFeedbackStore, SqliteJobLock,
     SqliteMessageStore, SqliteSessionStore, SqliteSiteStore, SqliteStores, SqliteToolStore,
-    SqliteUsageLedger, SqliteUserMemory, SqliteUserStore, SCHEMA_VERSION,
+    SqliteTurnControl, SqliteUsageLedger, SqliteUserMemory, SqliteUserStore, SCHEMA_VERSION,
 };
 use pika_ports::{
     ChatAppStore, IdGeneratorExt, MessageStore, PageRequest, PortError, SessionStore, TurnRecord,
     UsageLedger, UsageRecord,
 };
 use pika_testkit::contracts::{
-    config, feedback, job_lock, memory, messages, sessions, site, usage, users,
+    config, feedback, job_lock, memory, messages, sessions, site, turns, usage, users,
 };
 use pika_testkit::fakes::clock::SequentialIds;
 use pika_testkit::fixtures::{chat_app, chat_app_id, entity_id, session, t0, user_id};
@@ -74,6 +74,7 @@ contract! {
     chat_app_store_honours_its_contract: config::chat_app_store_contract => SqliteChatAppStore;
     agent_store_honours_its_contract: config::agent_store_contract => SqliteAgentStore;
     site_store_honours_its_contract: site::site_store_contract => SqliteSiteStore;
+    turn_control_honours_its_contract: turns::turn_control_contract => SqliteTurnControl;
     tool_store_honours_its_contract: config::tool_store_contract => SqliteToolStore;
     user_store_honours_its_contract: users::user_store_contract => SqliteUserStore;
     feedback_store_honours_its_contract: feedback::feedback_store_contract => SqliteFeedbackStore;

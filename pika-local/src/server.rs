@@ -234,6 +234,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         ids: Arc::new(UuidV7Ids),
         // SQLite writes the records one by one (each a local transaction).
         journal: None,
+        turns: Arc::new(stores.turns.clone()),
     };
 
     let verification = config

@@ -4,7 +4,7 @@
 use crate::{
     AgentRuntime, AgentStore, ChatAppStore, Clock, CompletionModel, FeedbackStore, FileStore,
     IdGenerator, JobLock, MessageStore, MetricsSink, SearchIndex, SessionStore, SiteStore,
-    ToolInvoker, ToolStore, TurnJournal, UsageLedger, UserMemory, UserStore,
+    ToolInvoker, ToolStore, TurnControl, TurnJournal, UsageLedger, UserMemory, UserStore,
 };
 use std::sync::Arc;
 
@@ -35,4 +35,7 @@ pub struct Ports {
     /// Writes a turn's records in two requests when the stores can (DynamoDB);
     /// `None`: the service writes them one by one through the stores.
     pub journal: Option<Arc<dyn TurnJournal>>,
+    /// Which turn holds each session, its stop flag and live events, shared
+    /// by every process over the same store.
+    pub turns: Arc<dyn TurnControl>,
 }

@@ -31,6 +31,7 @@ pub mod search;
 pub mod sessions;
 pub mod site;
 pub mod tools;
+pub mod turns;
 pub mod usage;
 pub mod users;
 
@@ -55,5 +56,6 @@ pub use search::{SearchDocument, SearchHit, SearchIndex, SearchQuery, SearchSort
 pub use sessions::{SessionPatch, SessionStore, TurnRecord};
 pub use site::SiteStore;
 pub use tools::{ToolInvocation, ToolInvoker};
+pub use turns::{TurnControl, TurnLease, TurnProgress};
 pub use usage::{DailyUsage, UsageLedger, UsageRecord};
 pub use users::UserStore;

@@ -23,6 +23,13 @@ pub struct ServiceSettings {
     /// client message then closes it and starts afresh. Must outlast any
     /// turn: the default, 20 minutes, is above Lambda's 15-minute limit.
     pub turn_lease: Duration,
+    /// How often a running turn renews its hold on the session, sends its
+    /// new events (for resumes from other processes) and reads its stop
+    /// flag: the longest a stop from another process waits.
+    pub turn_heartbeat: Duration,
+    /// How long a turn's hold on its session lasts without a renewal: a
+    /// turn whose process died frees its session after this.
+    pub turn_hold: Duration,
 }
 
 impl Default for ServiceSettings {
@@ -34,6 +41,8 @@ impl Default for ServiceSettings {
             default_max_upload_bytes: 10 * 1024 * 1024,
             presign_ttl: Duration::from_secs(300),
             turn_lease: Duration::from_secs(20 * 60),
+            turn_heartbeat: Duration::from_millis(500),
+            turn_hold: Duration::from_secs(30),
         }
     }
 }

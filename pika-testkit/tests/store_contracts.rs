@@ -53,6 +53,14 @@ async fn site_store_fake_meets_the_contract() {
 }
 
 #[tokio::test]
+async fn turn_control_fake_meets_the_contract() {
+    pika_testkit::contracts::turns::turn_control_contract(|| async {
+        pika_testkit::fakes::turns::InMemoryTurnControl::new()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn user_store_fake_meets_the_contract() {
     users::user_store_contract(|| async { InMemoryUserStore::new() }).await;
 }

@@ -17,6 +17,7 @@ mod query;
 pub mod sessions;
 mod stores;
 pub mod tables;
+pub mod turns;
 pub mod usage;
 pub mod users;
 

@@ -7,6 +7,7 @@ use super::journal::DynamoTurnJournal;
 use super::locks::DynamoJobLock;
 use super::messages::DynamoMessageStore;
 use super::sessions::DynamoSessionStore;
+use super::turns::DynamoTurnControl;
 use super::usage::DynamoUsageLedger;
 use super::users::DynamoUserStore;
 use super::Dynamo;
@@ -28,6 +29,8 @@ pub struct DynamoStores {
     pub job_lock: Arc<DynamoJobLock>,
     /// A turn's writes as two transactions.
     pub journal: Arc<DynamoTurnJournal>,
+    /// Which turn holds each session.
+    pub turns: Arc<DynamoTurnControl>,
 }
 
 impl DynamoStores {
@@ -45,6 +48,7 @@ impl DynamoStores {
             usage: Arc::new(DynamoUsageLedger::new(dynamo.clone())),
             job_lock: Arc::new(DynamoJobLock::new(dynamo.clone())),
             journal: Arc::new(DynamoTurnJournal::new(dynamo.clone())),
+            turns: Arc::new(DynamoTurnControl::new(dynamo.clone())),
         }
     }
 }

@@ -135,9 +135,17 @@ pub const LOCKS: TableSpec = TableSpec {
     ttl: Some("ttl"),
 };
 
+/// Running turns: each session's hold and the turn's event batches.
+pub const TURNS: TableSpec = TableSpec {
+    suffix: "turns",
+    key: key("sessionId", Some("item")),
+    indexes: &[],
+    ttl: Some("ttl"),
+};
+
 /// Every table, in the order they are created.
 pub const ALL_TABLES: &[TableSpec] = &[
-    SESSIONS, MESSAGES, CLAIMS, CONFIG, USERS, FEEDBACK, USAGE, LOCKS,
+    SESSIONS, MESSAGES, CLAIMS, CONFIG, USERS, FEEDBACK, USAGE, LOCKS, TURNS,
 ];
 
 /// The full name of `spec` under `prefix`.

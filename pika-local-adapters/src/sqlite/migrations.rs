@@ -22,7 +22,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes: the number of its last migration.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Every migration, oldest first.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -36,7 +36,30 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "site configuration",
         sql: V2_SITE,
     },
+    Migration {
+        version: 3,
+        name: "turn control",
+        sql: V3_TURNS,
+    },
 ];
+
+/// Which turn holds each session (its lease and stop flag), and the events
+/// it sent so far: what several servers on one database share.
+const V3_TURNS: &str = "
+CREATE TABLE turns (
+    session_id  TEXT PRIMARY KEY NOT NULL,
+    message_id  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    stop        INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE turn_events (
+    session_id  TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (session_id, message_id, seq)
+);
+";
 
 /// The site configuration: one versioned row (id `current`), shaped like
 /// the other configuration tables so the same versioned operations serve it.

@@ -61,6 +61,7 @@ mod migrations;
 mod sessions;
 mod site;
 mod support;
+mod turns;
 mod usage;
 mod users;
 
@@ -77,6 +78,7 @@ pub use messages::{SqliteMessageStore, MAX_MESSAGE_BYTES};
 pub use migrations::SCHEMA_VERSION;
 pub use sessions::SqliteSessionStore;
 pub use site::SqliteSiteStore;
+pub use turns::SqliteTurnControl;
 pub use usage::SqliteUsageLedger;
 pub use users::SqliteUserStore;
 
@@ -108,6 +110,8 @@ pub struct SqliteStores {
     pub job_lock: SqliteJobLock,
     /// User memory.
     pub memory: SqliteUserMemory,
+    /// Which turn holds each session.
+    pub turns: SqliteTurnControl,
 }
 
 impl SqliteStores {
@@ -125,6 +129,7 @@ impl SqliteStores {
             usage: SqliteUsageLedger::new(db.clone()),
             job_lock: SqliteJobLock::new(db.clone()),
             memory: SqliteUserMemory::new(db.clone()),
+            turns: SqliteTurnControl::new(db.clone()),
             db,
         }
     }

@@ -14,6 +14,7 @@ mod prepare;
 mod prompt;
 mod recover;
 mod registry;
+mod remote;
 mod replay;
 mod runner;
 mod verify;
@@ -142,19 +143,25 @@ impl ChatService {
         prepare::send(&self.inner, caller, message).await
     }
 
-    /// Asks the running turn of a session to stop. `Ok(false)` when no turn
-    /// runs there (on this server).
+    /// Asks the running turn of a session to stop, wherever it runs (here
+    /// at once; in another process at its next heartbeat). `Ok(false)` when
+    /// no turn runs there.
     ///
     /// # Errors
     /// `NotFound` for a session the caller may not read; `Forbidden` for a
-    /// viewer who is not the owner.
+    /// viewer who is not the owner; store failures.
     pub async fn stop(&self, caller: &User, session: &SessionId) -> Result<bool, ServiceError> {
-        crate::sessions::owned(&self.inner.ports, caller, session).await?;
-        Ok(self.inner.running.stop(session))
+        let ports = &self.inner.ports;
+        crate::sessions::owned(ports, caller, session).await?;
+        if self.inner.running.stop(session) {
+            return Ok(true);
+        }
+        Ok(ports.turns.request_stop(session, ports.clock.now()).await?)
     }
 
     /// The events of an answer after `after` (all when `None`): live while
-    /// the turn runs on this server, from the stored message once it ended.
+    /// the turn runs (in this process, or in another: followed through the
+    /// store), from the stored message once it ended.
     ///
     /// # Errors
     /// `NotFound` for a session or message the caller may not read.
@@ -171,6 +178,20 @@ impl ChatService {
             if &turn.assistant_message_id == message {
                 return Ok(turn.log.follow(from));
             }
+        }
+        let ports = &self.inner.ports;
+        if let Some(progress) = ports
+            .turns
+            .progress(session, message, after, ports.clock.now())
+            .await?
+        {
+            return Ok(remote::follow(
+                Arc::clone(&self.inner),
+                *session,
+                *message,
+                after,
+                progress,
+            ));
         }
         let stored = self
             .inner

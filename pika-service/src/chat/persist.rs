@@ -6,7 +6,7 @@
 use super::emitter::Emitter;
 use super::model_loop::LoopEnd;
 use super::recover::{after_refusal, store_end, Stored};
-use super::runner::Turn;
+use super::runner::{release, Turn};
 use super::ChatInner;
 use crate::error::from_model_error;
 use crate::retry::retry_transient;
@@ -108,9 +108,7 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         Err(e) => after_refusal(inner, &e, &answer, &record, ledger.as_ref()).await,
     };
     if stored != Stored::Whole {
-        inner
-            .running
-            .finish_if(&session_id, &turn.assistant_message_id);
+        release(inner, &session_id, &turn.assistant_message_id).await;
         let (code, message) = match stored {
             Stored::SessionGone => (
                 "not_found",
@@ -146,9 +144,7 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
     emit_metrics(inner, turn, &outcome, usage, emit, now);
 
     // Free the session for the next turn before telling the client it may send one.
-    inner
-        .running
-        .finish_if(&session_id, &turn.assistant_message_id);
+    release(inner, &session_id, &turn.assistant_message_id).await;
     emit.push(final_event);
     emit.log().close();
 }

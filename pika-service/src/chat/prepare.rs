@@ -133,6 +133,24 @@ async fn attempt(
         })?;
 
     let now = ports.clock.now();
+    // The session's hold in the store: one turn per session across every
+    // process, whichever receives the request.
+    let lease = runner::lease(inner, session_id, assistant_message_id);
+    if let Err(e) = retry_transient(|| ports.turns.begin(&lease, now)).await {
+        inner.running.finish(&session_id);
+        return Err(match e.kind {
+            pika_ports::ErrorKind::Conflict => {
+                ServiceError::Conflict("a turn is already running in this session".to_string())
+            }
+            _ => e.into(),
+        });
+    }
+    let unhold = || async {
+        inner.running.finish(&session_id);
+        if let Err(e) = ports.turns.end(&session_id, &assistant_message_id).await {
+            tracing::warn!(error = %e, "a turn's hold could not be freed; it expires by itself");
+        }
+    };
     let stored = store_start(
         inner,
         caller,
@@ -156,11 +174,11 @@ async fn attempt(
             user_message,
         }) => (*session, *user_message),
         Ok(Started::Claimed(claim)) => {
-            inner.running.finish(&session_id);
+            unhold().await;
             return replay(inner, caller, &message, claim).await;
         }
         Err(e) => {
-            inner.running.finish(&session_id);
+            unhold().await;
             return Err(e);
         }
     };

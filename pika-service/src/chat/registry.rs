@@ -61,6 +61,12 @@ impl TurnLog {
         self.changed.send_modify(|n| *n += 1);
     }
 
+    /// The events with `seq >= from` so far.
+    pub(crate) fn since(&self, from: u64) -> Vec<SequencedEvent> {
+        self.read_from(usize::try_from(from).unwrap_or(usize::MAX))
+            .0
+    }
+
     fn read_from(&self, from: usize) -> (Vec<SequencedEvent>, bool) {
         let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         let closed = *self.closed.lock().unwrap_or_else(|e| e.into_inner());
@@ -114,6 +120,11 @@ impl RunningTurn {
     /// A receiver that sees `true` once the turn is asked to stop.
     pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
         self.stop.subscribe()
+    }
+
+    /// Asks the turn to stop (a stop that came through another process).
+    pub(crate) fn request_stop(&self) {
+        self.stop.send_replace(true);
     }
 }
 

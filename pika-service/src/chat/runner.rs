@@ -8,10 +8,12 @@ use super::prompt;
 use super::registry::RunningTurn;
 use super::verify::verify;
 use super::ChatInner;
+use crate::retry::retry_transient;
 use futures::FutureExt;
 use pika_domain::agent::Agent;
 use pika_domain::cost::TokenUsage;
 use pika_domain::features::ResolvedFeatures;
+use pika_domain::ids::{MessageId, SessionId};
 use pika_domain::memory::{memory_preamble, MemoryStrategy};
 use pika_domain::message::{Message, Role};
 use pika_domain::session::Session;
@@ -23,6 +25,7 @@ use pika_domain::verification::{
     correction_prompt, should_reprompt, Verifications, CORRECTIONS_SEPARATOR,
 };
 use pika_ports::ConversationMessage;
+use pika_ports::TurnLease;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,11 +56,13 @@ pub(super) fn spawn(inner: Arc<ChatInner>, turn: Turn) {
     tokio::spawn(async move {
         let session_id = turn.session.session_id;
         let assistant = turn.assistant_message_id;
-        if AssertUnwindSafe(run(&inner, &turn))
-            .catch_unwind()
-            .await
-            .is_err()
-        {
+        let beat = heartbeat(Arc::clone(&inner), Arc::clone(&turn.running), session_id);
+        let work = AssertUnwindSafe(run(&inner, &turn)).catch_unwind();
+        let finished = tokio::select! {
+            finished = work => finished,
+            () = beat => Ok(()),
+        };
+        if finished.is_err() {
             tracing::error!(session = %session_id, "the turn panicked; it ends with an internal error");
             let emit = Emitter::new(
                 Arc::clone(&turn.running.log),
@@ -84,8 +89,61 @@ pub(super) fn spawn(inner: Arc<ChatInner>, turn: Turn) {
         }
         // Normally done already, before the final event; this covers a turn
         // whose storing failed half-way.
-        inner.running.finish_if(&session_id, &assistant);
+        let still_held = inner
+            .running
+            .get(&session_id)
+            .is_some_and(|t| t.assistant_message_id == assistant);
+        if still_held {
+            release(&inner, &session_id, &assistant).await;
+        }
     });
+}
+
+/// The hold of the turn writing `message` in `session`, valid for
+/// [`crate::ServiceSettings::turn_hold`] from now.
+pub(super) fn lease(inner: &ChatInner, session: SessionId, message: MessageId) -> TurnLease {
+    let hold = pika_domain::chrono::Duration::from_std(inner.settings.turn_hold)
+        .unwrap_or(pika_domain::chrono::Duration::seconds(30));
+    TurnLease {
+        session_id: session,
+        assistant_message_id: message,
+        expires_at: inner.ports.clock.now() + hold,
+    }
+}
+
+/// Frees the session for its next turn, here and in the store: before the
+/// final event, so a client that saw it may send at once, anywhere.
+pub(super) async fn release(inner: &ChatInner, session: &SessionId, message: &MessageId) {
+    if let Err(e) = retry_transient(|| inner.ports.turns.end(session, message)).await {
+        tracing::warn!(error = %e, session = %session, "a turn's hold could not be freed; it expires by itself");
+    }
+    inner.running.finish_if(session, message);
+}
+
+/// While the turn runs: renews its hold, sends its new events to the store
+/// (a resume in another process follows them), and passes on a stop asked
+/// in another process. Runs until the turn's task drops it.
+async fn heartbeat(inner: Arc<ChatInner>, running: Arc<RunningTurn>, session: SessionId) {
+    let mut sent = 0;
+    let mut ticks = tokio::time::interval(inner.settings.turn_heartbeat);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let events = running.log.since(sent);
+        let lease = lease(&inner, session, running.assistant_message_id);
+        match inner.ports.turns.heartbeat(&lease, &events).await {
+            Ok(stop) => {
+                if let Some(last) = events.last() {
+                    sent = last.seq + 1;
+                }
+                if stop {
+                    running.request_stop();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, session = %session, "a turn's heartbeat failed"),
+        }
+    }
 }
 
 async fn run(inner: &ChatInner, turn: &Turn) {

@@ -9,5 +9,6 @@ pub mod search;
 pub mod sessions;
 pub mod site;
 mod store_support;
+pub mod turns;
 pub mod usage;
 pub mod users;

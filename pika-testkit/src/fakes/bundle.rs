@@ -16,6 +16,7 @@ use super::search::InMemorySearchIndex;
 use super::sessions::InMemorySessionStore;
 use super::site::InMemorySiteStore;
 use super::tools::FakeToolInvoker;
+use super::turns::InMemoryTurnControl;
 use super::usage::InMemoryUsageLedger;
 use super::users::InMemoryUserStore;
 use pika_domain::agent::Agent;
@@ -48,6 +49,7 @@ pub struct FakePorts {
     pub metrics: Arc<RecordingMetrics>,
     pub clock: Arc<ManualClock>,
     pub ids: Arc<SequentialIds>,
+    pub turns: Arc<InMemoryTurnControl>,
 }
 
 impl FakePorts {
@@ -102,6 +104,7 @@ impl FakePorts {
             clock: self.clock.clone(),
             ids: self.ids.clone(),
             journal: None,
+            turns: self.turns.clone(),
         }
     }
 

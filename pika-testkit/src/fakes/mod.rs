@@ -17,5 +17,6 @@ pub mod search;
 pub mod sessions;
 pub mod site;
 pub mod tools;
+pub mod turns;
 pub mod usage;
 pub mod users;
