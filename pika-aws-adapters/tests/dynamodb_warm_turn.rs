@@ -11,6 +11,7 @@
 mod moto_support;
 
 use aws_sdk_dynamodb::config::Intercept;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
@@ -20,7 +21,7 @@ use futures::StreamExt;
 use pika_aws_adapters::dynamodb::messages::DynamoMessageStore;
 use pika_aws_adapters::dynamodb::sessions::DynamoSessionStore;
 use pika_aws_adapters::dynamodb::usage::DynamoUsageLedger;
-use pika_aws_adapters::dynamodb::{create_tables, Dynamo, DynamoStores};
+use pika_aws_adapters::dynamodb::{create_tables, table_name, tables, Dynamo, DynamoStores};
 use pika_domain::message::Role;
 use pika_domain::quota::QuotaScope;
 use pika_domain::site::SiteRecord;
@@ -478,4 +479,135 @@ async fn two_processes_over_one_dynamodb_share_one_turn() {
         ..fakes.ports()
     };
     turn_control_support::two_processes_share_one_turn(ports, &fakes).await;
+}
+
+/// JSON nested `depth` levels deep.
+fn nested(depth: usize) -> serde_json::Value {
+    (0..depth).fold(
+        serde_json::json!("bottom"),
+        |inner, _| serde_json::json!({ "down": inner }),
+    )
+}
+
+#[tokio::test]
+async fn tool_json_past_dynamodbs_number_range_and_depth_is_stored_whole() {
+    let p = platform().await;
+    p.ports
+        .tools
+        .create(&fixtures::inline_tool("deep", "dig"))
+        .await
+        .unwrap();
+    p.ports
+        .agents
+        .create(&fixtures::agent("digger", &["deep"]))
+        .await
+        .unwrap();
+    p.ports
+        .chat_apps
+        .create(&fixtures::chat_app("digs", "digger"))
+        .await
+        .unwrap();
+    let input = serde_json::json!({ "query": "x", "huge": 1e200, "tree": nested(40) });
+    p.fakes
+        .runtime
+        .push(Script::tool_call("t1", "dig", input.clone()));
+    p.fakes.runtime.push(Script::answer("Dug."));
+    p.fakes.tool_invoker.on("dig", |input| {
+        Ok(serde_json::json!({ "echo": input, "tiny": 1e-200, "tree": nested(45) }))
+    });
+    p.fakes
+        .completions
+        .push(CompletionPurpose::Title, "Digging");
+    let (stream, events) = run(
+        &p,
+        SendMessage::new(TurnTarget::NewSession(fixtures::chat_app_id("digs")), "Dig"),
+    )
+    .await;
+    assert!(
+        matches!(events.last(), Some(TurnEvent::Done { .. })),
+        "stored whole, not shortened: {:?}",
+        events.last()
+    );
+    let answer = DynamoMessageStore::new(p.dynamo.clone())
+        .get(&stream.session_id, &stream.assistant_message_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer.error.is_none());
+    assert_eq!(answer.tool_calls.len(), 1);
+    assert_eq!(answer.tool_calls[0].input, input);
+    assert_eq!(answer.tool_calls[0].output["tree"], nested(45));
+    assert_eq!(
+        answer.tool_calls[0].output["tiny"],
+        serde_json::json!(1e-200)
+    );
+    // What DynamoDB itself refuses (moto does not check): no number past
+    // its range or precision, no maps or lists nested past 32 levels.
+    let raw = p
+        .dynamo
+        .client()
+        .get_item()
+        .table_name(table_name(p.dynamo.prefix(), &tables::MESSAGES))
+        .key(
+            "sessionId",
+            AttributeValue::S(stream.session_id.to_string()),
+        )
+        .key(
+            "messageId",
+            AttributeValue::S(stream.assistant_message_id.to_string()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    for value in raw.values() {
+        within_dynamodb_limits(value, 1).unwrap();
+    }
+    // The stored events replay exactly what the client saw.
+    let stored: Vec<TurnEvent> = answer
+        .stream_events
+        .iter()
+        .map(|e| e.event.clone())
+        .collect();
+    assert_eq!(stored, events);
+}
+
+/// DynamoDB's documented limits on one attribute value: numbers of at most
+/// 38 significant digits between 1e-130 and 1e126 in magnitude, documents
+/// nested at most 32 levels.
+fn within_dynamodb_limits(value: &AttributeValue, depth: usize) -> Result<(), String> {
+    match value {
+        AttributeValue::N(text) => {
+            let number: f64 = text.parse().map_err(|_| format!("N {text}"))?;
+            let digits = text
+                .split(['e', 'E'])
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>();
+            let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+            let magnitude = number.abs();
+            if significant > 38 || (magnitude != 0.0 && !(1e-130..1e126).contains(&magnitude)) {
+                return Err(format!("number {text} is outside DynamoDB's range"));
+            }
+            Ok(())
+        }
+        AttributeValue::M(map) => {
+            if depth > 32 {
+                return Err("nested past 32 levels".to_string());
+            }
+            map.values()
+                .try_for_each(|v| within_dynamodb_limits(v, depth + 1))
+        }
+        AttributeValue::L(list) => {
+            if depth > 32 {
+                return Err("nested past 32 levels".to_string());
+            }
+            list.iter()
+                .try_for_each(|v| within_dynamodb_limits(v, depth + 1))
+        }
+        _ => Ok(()),
+    }
 }

@@ -23,6 +23,59 @@ use pika_ports::{ClaimOutcome, MessageStore, Page, PageRequest, PortError, PortR
 const SESSION_ID: &str = "sessionId";
 const MESSAGE_ID: &str = "messageId";
 const KEY_ATTRS: [&str; 2] = [SESSION_ID, MESSAGE_ID];
+/// A message's free-form JSON (tool inputs and outputs, the stream events
+/// that carry them), kept as JSON text beside its other attributes: a tool
+/// may send any JSON, and DynamoDB's numbers stop at 38 digits and 1e125,
+/// its maps and lists at 32 levels. (field, attribute holding its text)
+const OPAQUE: [(&str, &str); 2] = [
+    ("toolCalls", "toolCallsJson"),
+    ("streamEvents", "streamEventsJson"),
+];
+
+/// A message as an item: its attributes, with [`OPAQUE`] fields as text.
+///
+/// # Errors
+/// `Permanent` if the message does not serialise (a bug).
+pub(crate) fn message_item(message: &Message) -> PortResult<Item> {
+    let mut value = serde_json::to_value(message)
+        .map_err(|e| PortError::permanent(format!("serialising a message: {e}")))?;
+    let mut texts = Vec::new();
+    if let Some(fields) = value.as_object_mut() {
+        for (field, attribute) in OPAQUE {
+            match fields.remove(field) {
+                Some(v) if !v.is_null() => texts.push((attribute, v.to_string())),
+                _ => {}
+            }
+        }
+    }
+    let mut item = codec::to_item(&value)?;
+    for (attribute, text) in texts {
+        item.insert(attribute.to_string(), s(text));
+    }
+    Ok(item)
+}
+
+/// The message an item holds (items written before [`OPAQUE`] fields were
+/// text, with them as maps, read alike).
+///
+/// # Errors
+/// `Permanent` if the item does not hold a message.
+pub(crate) fn message_of(item: &Item) -> PortResult<Message> {
+    let mut value: serde_json::Value =
+        codec::from_item(item, &OPAQUE.map(|(_, attribute)| attribute))?;
+    if let Some(fields) = value.as_object_mut() {
+        for (field, attribute) in OPAQUE {
+            if let Some(text) = get_s(item, attribute) {
+                let parsed = serde_json::from_str(text).map_err(|e| {
+                    PortError::permanent(format!("a stored message's {field} do not parse: {e}"))
+                })?;
+                fields.insert(field.to_string(), parsed);
+            }
+        }
+    }
+    serde_json::from_value(value)
+        .map_err(|e| PortError::permanent(format!("reading a stored message: {e}")).with_source(e))
+}
 
 /// Messages and client-message claims in DynamoDB (see [`MessageStore`]
 /// and docs/storage.md).
@@ -69,7 +122,7 @@ impl DynamoMessageStore {
 pub(crate) fn message_put(table: &str, message: &Message) -> PortResult<Put> {
     Put::builder()
         .table_name(table)
-        .set_item(Some(codec::to_item(message)?))
+        .set_item(Some(message_item(message)?))
         .condition_expression("attribute_not_exists(#k)")
         .expression_attribute_names("#k", MESSAGE_ID)
         .build()
@@ -79,10 +132,7 @@ pub(crate) fn message_put(table: &str, message: &Message) -> PortResult<Put> {
 pub(crate) use self::claims::claim_put;
 
 fn to_messages(items: &[Item]) -> PortResult<Vec<Message>> {
-    items
-        .iter()
-        .map(|item| codec::from_item(item, &[]))
-        .collect()
+    items.iter().map(message_of).collect()
 }
 
 #[async_trait]
@@ -94,7 +144,7 @@ impl MessageStore for DynamoMessageStore {
             .client()
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(codec::to_item(message)?))
+            .set_item(Some(message_item(message)?))
             .condition_expression("attribute_not_exists(#k)")
             .expression_attribute_names("#k", MESSAGE_ID)
             .send()
@@ -122,10 +172,7 @@ impl MessageStore for DynamoMessageStore {
             .send()
             .await
             .map_err(|e| ddb_error("get message", e))?;
-        output
-            .item
-            .map(|item| codec::from_item(&item, &[]))
-            .transpose()
+        output.item.map(|item| message_of(&item)).transpose()
     }
 
     async fn list(&self, session: &SessionId, page: PageRequest) -> PortResult<Page<Message>> {

@@ -22,12 +22,49 @@ where
     Fut: Future<Output = S>,
 {
     put_then_get(&make().await).await;
+    any_tool_json_round_trips(&make().await).await;
     put_conflicts_and_changes_nothing(&make().await).await;
     list_oldest_first_in_pages(&make().await).await;
     latest_gives_the_newest_oldest_first(&make().await).await;
     delete_session_is_idempotent(&make().await).await;
     claims_are_conditional_and_per_user(&make().await).await;
     concurrent_claims_have_one_winner(&make().await).await;
+}
+
+/// A tool may send any JSON: numbers far past 64-bit floats' everyday
+/// range and documents nested deeper than some databases allow come back
+/// exactly as stored, in the tool call and in the stream events.
+async fn any_tool_json_round_trips<S: MessageStore>(store: &S) {
+    use pika_domain::message::ToolCallRecord;
+    use pika_domain::stream::{SequencedEvent, TurnEvent};
+    use serde_json::json;
+    let deep = (0..45).fold(json!("bottom"), |inner, _| json!({ "down": inner }));
+    let ids = SequentialIds::new();
+    let mut answer = Message::assistant(ids.session_id(), ids.message_id(), t0());
+    answer.content = "Dug.".to_string();
+    let input =
+        json!({ "huge": 1e200, "tiny": -1e-200, "digits": 12345678901234567890u64, "tree": deep });
+    answer.tool_calls = vec![ToolCallRecord {
+        tool_use_id: "t1".to_string(),
+        tool_name: "dig".to_string(),
+        input: input.clone(),
+        ok: true,
+        output: json!({ "echo": input }),
+        duration_ms: 3,
+    }];
+    answer.stream_events = vec![SequencedEvent {
+        seq: 0,
+        event: TurnEvent::Delta {
+            text: "Dug.".to_string(),
+        },
+    }];
+    store.put(&answer).await.expect("any JSON is stored");
+    let back = store
+        .get(&answer.session_id, &answer.message_id)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(back, answer, "read back exactly as stored");
 }
 
 /// `n` messages of `session`, alternating user and assistant, in id order.
