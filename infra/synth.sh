@@ -100,6 +100,7 @@ if (($# == 0)); then
   TMP_DIRS+=("${full_out}")
   npx --no-install cdk synth --no-notices -o "${full_out}" -q \
     -c prefix=pika-full -c search=true -c memoryId=pikamem-a1b2c3 \
+    -c 'memoryFactsNamespace=/tenants/{actorId}/facts' \
     -c guardrailId=gr0abc123 -c guardrailVersion=1 -c authorizer=false \
     -c agentRuntime=inline-agent -c insightsModelId=anthropic.claude-3-haiku-20240307-v1:0 \
     -c corsOrigins=https://chat.example.com,https://admin.example.com \

@@ -30,6 +30,9 @@ export interface PikaConfig {
   readonly searchInstanceType?: string;
   /** AgentCore Memory id (PIKA_MEMORY_ID); user memory is off without it. */
   readonly memoryId?: string;
+  /** Namespace templates of the memory's strategies (each holding `{actorId}`), when not the defaults. */
+  readonly memoryPreferencesNamespace?: string;
+  readonly memoryFactsNamespace?: string;
   readonly agentRuntime: AgentRuntime;
   readonly guardrailId?: string;
   readonly guardrailVersion?: string;
@@ -137,6 +140,13 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
   }
 
   const memoryId = str(node, 'memoryId');
+  const memoryPreferencesNamespace = str(node, 'memoryPreferencesNamespace');
+  const memoryFactsNamespace = str(node, 'memoryFactsNamespace');
+  for (const [k, v] of [['memoryPreferencesNamespace', memoryPreferencesNamespace], ['memoryFactsNamespace', memoryFactsNamespace]]) {
+    if (v !== undefined && !v.includes('{actorId}')) {
+      throw new Error(`context ${k}: must hold {actorId} (else every user's records share one namespace)`);
+    }
+  }
   if (memoryId !== undefined && !/^[a-zA-Z][a-zA-Z0-9-_]{0,99}$/.test(memoryId)) {
     throw new Error(`context memoryId: not an AgentCore memory id: ${memoryId}`);
   }
@@ -172,6 +182,8 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     search: bool(node, 'search', false),
     searchInstanceType: str(node, 'searchInstanceType'),
     memoryId,
+    memoryPreferencesNamespace,
+    memoryFactsNamespace,
     agentRuntime,
     guardrailId,
     guardrailVersion,

@@ -86,7 +86,15 @@ export class Functions extends Construct {
       RUST_LOG: config.rustLog,
     };
     if (search) common.PIKA_SEARCH_ENDPOINT = search.endpoint;
-    const memory: Record<string, string> = config.memoryId ? { PIKA_MEMORY_ID: config.memoryId } : {};
+    const memory: Record<string, string> = config.memoryId
+      ? {
+          PIKA_MEMORY_ID: config.memoryId,
+          ...(config.memoryPreferencesNamespace
+            ? { PIKA_MEMORY_PREFERENCES_NAMESPACE: config.memoryPreferencesNamespace }
+            : {}),
+          ...(config.memoryFactsNamespace ? { PIKA_MEMORY_FACTS_NAMESPACE: config.memoryFactsNamespace } : {}),
+        }
+      : {};
     const cors = { PIKA_CORS_ORIGINS: config.corsOrigins.join(',') };
     // Where Cognito's tokens carry Pika's user fields.
     const claims = {

@@ -25,6 +25,20 @@ use std::sync::Arc;
 /// The OpenSearch index of Pika's documents.
 pub const SEARCH_INDEX: &str = "pika-messages";
 
+/// The AgentCore Memory configuration of `env`: its namespace templates
+/// where the environment names them, else the defaults.
+pub fn memory_config(memory_id: &str, env: &LambdaEnv) -> AgentCoreMemoryConfig {
+    let mut config = AgentCoreMemoryConfig::new(memory_id);
+    let (preferences, facts) = &env.memory_namespaces;
+    if let Some(template) = preferences {
+        config.preferences_namespace = template.clone();
+    }
+    if let Some(template) = facts {
+        config.semantic_namespace = template.clone();
+    }
+    config
+}
+
 /// Every port on AWS for `env`.
 ///
 /// # Errors
@@ -63,10 +77,9 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         }
     };
     let memory: Arc<dyn UserMemory> = match &env.memory_id {
-        Some(id) => Arc::new(AgentCoreMemory::new(
-            sdk,
-            AgentCoreMemoryConfig::new(id.clone()),
-        )?),
+        // A template without `{actorId}` (every user's records in one
+        // namespace) stops the cold start here.
+        Some(id) => Arc::new(AgentCoreMemory::new(sdk, memory_config(id, env))?),
         None => Arc::new(NoMemory),
     };
     let tools = LambdaToolsConfig {

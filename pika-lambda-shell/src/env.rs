@@ -76,6 +76,8 @@ const COMMON_VARIABLES: &[&str] = &[
 /// What the two HTTP functions read besides: memory, authentication, CORS.
 const HTTP_VARIABLES: &[&str] = &[
     MEMORY_ID,
+    MEMORY_PREFERENCES_NAMESPACE,
+    MEMORY_FACTS_NAMESPACE,
     AUTH_MODE,
     JWT_SECRET_ARN,
     JWKS_URL,
@@ -106,6 +108,12 @@ pub const GUARDRAIL_ID: &str = "PIKA_GUARDRAIL_ID";
 pub const GUARDRAIL_VERSION: &str = "PIKA_GUARDRAIL_VERSION";
 /// An AgentCore Memory id.
 pub const MEMORY_ID: &str = "PIKA_MEMORY_ID";
+/// The namespace template of the memory's user-preference strategy (must
+/// hold `{actorId}`), when it is not `/users/{actorId}/preferences`.
+pub const MEMORY_PREFERENCES_NAMESPACE: &str = "PIKA_MEMORY_PREFERENCES_NAMESPACE";
+/// The namespace template of its semantic (facts) strategy, when it is not
+/// `/users/{actorId}/facts`.
+pub const MEMORY_FACTS_NAMESPACE: &str = "PIKA_MEMORY_FACTS_NAMESPACE";
 /// Whether tool functions must be tagged `agent-tool=true`.
 pub const TOOL_TAG_CHECK: &str = "PIKA_TOOL_TAG_CHECK";
 /// `jwt` or `authorizer`.
@@ -215,6 +223,8 @@ pub struct LambdaEnv {
     pub guardrail: Option<(String, String)>,
     /// AgentCore Memory, when on.
     pub memory_id: Option<String>,
+    /// The memory's namespace templates (preferences, facts), when not the defaults.
+    pub memory_namespaces: (Option<String>, Option<String>),
     /// Refuse untagged tool functions.
     pub tool_tag_check: bool,
     /// Authentication (not read by the jobs function).
@@ -357,6 +367,10 @@ impl LambdaEnv {
             runtime,
             guardrail,
             memory_id: get(MEMORY_ID),
+            memory_namespaces: (
+                get(MEMORY_PREFERENCES_NAMESPACE),
+                get(MEMORY_FACTS_NAMESPACE),
+            ),
             tool_tag_check,
             auth,
             // One CORS authority per endpoint: the stream function's URL

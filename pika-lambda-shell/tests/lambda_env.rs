@@ -70,6 +70,25 @@ fn a_complete_environment_reads_back() {
 }
 
 #[test]
+fn the_memory_namespaces_come_from_the_environment() {
+    let env = read(
+        FunctionKind::Stream,
+        &[
+            ("PIKA_AUTH_MODE", "jwt"),
+            ("PIKA_JWKS_URL", "https://idp.example/jwks.json"),
+            ("PIKA_JWT_ISSUER", "https://idp.example"),
+            ("PIKA_JWT_AUDIENCE", "client"),
+            ("PIKA_MEMORY_ID", "pikamem-1"),
+            ("PIKA_MEMORY_FACTS_NAMESPACE", "/tenants/{actorId}/facts"),
+        ],
+    )
+    .unwrap();
+    let config = pika_lambda_shell::compose::memory_config("pikamem-1", &env);
+    assert_eq!(config.semantic_namespace, "/tenants/{actorId}/facts");
+    assert_eq!(config.preferences_namespace, "/users/{actorId}/preferences");
+}
+
+#[test]
 fn the_stream_answers_cors_once_through_its_function_url() {
     let Some(template) = template() else { return };
     let resources = template["Resources"].as_object().unwrap();
