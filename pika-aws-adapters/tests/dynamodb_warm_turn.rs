@@ -103,21 +103,7 @@ async fn platform() -> Platform {
 
     let fakes = FakePorts::new();
     let stores = DynamoStores::new(&dynamo);
-    let ports = Ports {
-        sessions: stores.sessions,
-        messages: stores.messages,
-        chat_apps: stores.chat_apps,
-        site: stores.site,
-        agents: stores.agents,
-        tools: stores.tools,
-        users: stores.users,
-        feedback: stores.feedback,
-        usage: stores.usage,
-        job_lock: stores.job_lock,
-        journal: Some(stores.journal),
-        turns: stores.turns,
-        ..fakes.ports()
-    };
+    let ports = stores.into_ports(fakes.ports());
     ports
         .agents
         .create(&fixtures::agent("agent", &[]))
@@ -463,21 +449,7 @@ async fn two_processes_over_one_dynamodb_share_one_turn() {
     let dynamo = Dynamo::new(client, prefix);
     let fakes = FakePorts::new();
     let stores = DynamoStores::new(&dynamo);
-    let ports = Ports {
-        sessions: stores.sessions,
-        messages: stores.messages,
-        chat_apps: stores.chat_apps,
-        site: stores.site,
-        agents: stores.agents,
-        tools: stores.tools,
-        users: stores.users,
-        feedback: stores.feedback,
-        usage: stores.usage,
-        job_lock: stores.job_lock,
-        journal: Some(stores.journal),
-        turns: stores.turns,
-        ..fakes.ports()
-    };
+    let ports = stores.into_ports(fakes.ports());
     turn_control_support::two_processes_share_one_turn(ports, &fakes).await;
 }
 

@@ -11,6 +11,7 @@ use super::turns::DynamoTurnControl;
 use super::usage::DynamoUsageLedger;
 use super::users::DynamoUserStore;
 use super::Dynamo;
+use pika_ports::Ports;
 use std::sync::Arc;
 
 /// One of each DynamoDB port, sharing a client.
@@ -34,6 +35,27 @@ pub struct DynamoStores {
 }
 
 impl DynamoStores {
+    /// `rest` with every store, the turn journal and turn control taken
+    /// from here: the bundle of a deployment on DynamoDB, whatever runs the
+    /// model, the tools and the rest.
+    pub fn into_ports(self, rest: Ports) -> Ports {
+        Ports {
+            sessions: self.sessions,
+            messages: self.messages,
+            chat_apps: self.chat_apps,
+            site: self.site,
+            agents: self.agents,
+            tools: self.tools,
+            users: self.users,
+            feedback: self.feedback,
+            usage: self.usage,
+            job_lock: self.job_lock,
+            journal: Some(self.journal),
+            turns: self.turns,
+            ..rest
+        }
+    }
+
     /// Every store on `dynamo`'s tables.
     pub fn new(dynamo: &Dynamo) -> Self {
         Self {
