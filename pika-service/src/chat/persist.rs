@@ -17,7 +17,7 @@ use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
 use pika_domain::verification::Verifications;
 use pika_ports::{
     CompletionPurpose, CompletionRequest, MemoryExchange, Metric, MetricBatch, MetricUnit,
-    SearchDocument, SessionPatch, TurnRecord, UsageRecord,
+    SearchDocument, SessionPatch, TurnFinish, TurnRecord, UsageRecord,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -103,9 +103,14 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         model_id: turn.agent.model_id.clone(),
         usage,
     });
-    let stored = match store_end(inner, &answer, &record, ledger.as_ref()).await {
+    let end = TurnFinish {
+        answer,
+        record,
+        ledger,
+    };
+    let stored = match store_end(inner, &end).await {
         Ok(stored) => stored,
-        Err(e) => after_refusal(inner, &e, &answer, &record, ledger.as_ref()).await,
+        Err(e) => after_refusal(inner, &e, &end).await,
     };
     if stored != Stored::Whole {
         release(inner, &session_id, &turn.assistant_message_id).await;

@@ -13,7 +13,7 @@ use super::ChatInner;
 use crate::retry::retry_transient;
 use pika_domain::ids::SessionId;
 use pika_domain::message::{Message, MessageError};
-use pika_ports::{PortError, TurnFinish, TurnRecord, UsageRecord};
+use pika_ports::{PortError, TurnFinish, UsageRecord};
 
 /// The most characters of a shortened answer's text.
 pub(super) const SHORTENED_CHARS: usize = 32 * 1024;
@@ -37,27 +37,17 @@ pub(super) enum Stored {
 /// # Errors
 /// The store's refusal; then nothing of the answer is stored (a journal is
 /// all-or-nothing; without one the answer is the first write).
-pub(super) async fn store_end(
-    inner: &ChatInner,
-    answer: &Message,
-    record: &TurnRecord,
-    ledger: Option<&UsageRecord>,
-) -> Result<Stored, PortError> {
+pub(super) async fn store_end(inner: &ChatInner, end: &TurnFinish) -> Result<Stored, PortError> {
     let ports = &inner.ports;
     if let Some(journal) = &ports.journal {
-        let end = TurnFinish {
-            answer: answer.clone(),
-            record: record.clone(),
-            ledger: ledger.cloned(),
-        };
-        return retry_transient(|| journal.finish(&end))
+        return retry_transient(|| journal.finish(end))
             .await
             .map(|()| Stored::Whole);
     }
-    let session_id = answer.session_id;
-    retry_transient(|| ports.messages.put(answer)).await?;
+    let session_id = end.answer.session_id;
+    retry_transient(|| ports.messages.put(&end.answer)).await?;
     let mut stored = Stored::Whole;
-    match retry_transient(|| ports.sessions.record_turn(&session_id, record)).await {
+    match retry_transient(|| ports.sessions.record_turn(&session_id, &end.record)).await {
         Ok(_) => {}
         Err(e) if e.kind == pika_ports::ErrorKind::NotFound => {
             // Deleted while the turn ran: the answer just written (stores
@@ -69,7 +59,7 @@ pub(super) async fn store_end(
             tracing::error!(error = %e, session = %session_id, "session totals could not be updated");
         }
     }
-    count(inner, ledger).await;
+    count(inner, end.ledger.as_ref()).await;
     Ok(stored)
 }
 
@@ -77,12 +67,11 @@ pub(super) async fn store_end(
 pub(super) async fn after_refusal(
     inner: &ChatInner,
     error: &PortError,
-    answer: &Message,
-    record: &TurnRecord,
-    ledger: Option<&UsageRecord>,
+    end: &TurnFinish,
 ) -> Stored {
     let ports = &inner.ports;
-    let session_id = answer.session_id;
+    let session_id = end.answer.session_id;
+    let ledger = end.ledger.as_ref();
     tracing::error!(error = %error, session = %session_id, "the answer could not be stored");
     match retry_transient(|| ports.sessions.get(&session_id)).await {
         Ok(None) => {
@@ -90,17 +79,24 @@ pub(super) async fn after_refusal(
             count(inner, ledger).await;
             Stored::SessionGone
         }
-        Ok(Some(_)) => match store_end(inner, &shortened(answer), record, ledger).await {
-            Ok(stored) => match stored {
-                Stored::Whole => Stored::Shortened,
-                other => other,
-            },
-            Err(e) => {
-                tracing::error!(error = %e, session = %session_id, "not even the shortened answer could be stored");
-                count(inner, ledger).await;
-                Stored::Lost
+        Ok(Some(_)) => {
+            let short = TurnFinish {
+                answer: shortened(&end.answer),
+                record: end.record.clone(),
+                ledger: end.ledger.clone(),
+            };
+            match store_end(inner, &short).await {
+                Ok(stored) => match stored {
+                    Stored::Whole => Stored::Shortened,
+                    other => other,
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, session = %session_id, "not even the shortened answer could be stored");
+                    count(inner, ledger).await;
+                    Stored::Lost
+                }
             }
-        },
+        }
         Err(e) => {
             tracing::error!(error = %e, session = %session_id, "the session could not be read after a refused answer");
             count(inner, ledger).await;
