@@ -318,7 +318,7 @@ async fn a_session_deleted_during_its_turn_keeps_nothing_and_counts_the_tokens()
 }
 
 #[tokio::test]
-async fn a_turn_whose_process_died_is_closed_by_a_retry_after_its_lease() {
+async fn a_turn_whose_process_died_is_closed_by_a_retry_once_its_hold_ran_out() {
     let p = platform().await;
     p.fakes.runtime.push(Script::answer("First."));
     p.fakes.completions.push(CompletionPurpose::Title, "Chat");
@@ -332,8 +332,9 @@ async fn a_turn_whose_process_died_is_closed_by_a_retry_after_its_lease() {
     .await;
     let session = first.session_id;
 
-    // What a process that died mid-turn leaves: the client id claimed, the
-    // question stored, no answer.
+    // What a process that died mid-turn leaves: its hold on the session
+    // (running out 30 s later), the client id claimed, the question stored,
+    // no answer.
     let alice = fixtures::customer("alice");
     let cid = pika_domain::ids::ClientMessageId::parse("crash-9").unwrap();
     let messages = DynamoMessageStore::new(p.dynamo.clone());
@@ -354,6 +355,16 @@ async fn a_turn_whose_process_died_is_closed_by_a_retry_after_its_lease() {
         p.fakes.clock.now(),
     );
     messages.put(&question).await.unwrap();
+    let lease = pika_ports::TurnLease {
+        session_id: session,
+        assistant_message_id: claim.assistant_message_id,
+        expires_at: p.fakes.clock.now() + pika_domain::chrono::Duration::seconds(30),
+    };
+    p.ports
+        .turns
+        .begin(&lease, p.fakes.clock.now())
+        .await
+        .unwrap();
 
     let retry = || {
         SendMessage::new(TurnTarget::Session(session), "Still there?").with_client_id(cid.clone())
@@ -365,7 +376,7 @@ async fn a_turn_whose_process_died_is_closed_by_a_retry_after_its_lease() {
     ));
     p.fakes
         .clock
-        .advance(pika_domain::chrono::Duration::minutes(25));
+        .advance(pika_domain::chrono::Duration::seconds(31));
     p.fakes.runtime.push(Script::answer("Yes."));
     let (again, events) = run(&p, retry()).await;
     assert!(!again.replayed);

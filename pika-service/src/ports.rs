@@ -18,11 +18,6 @@ pub struct ServiceSettings {
     pub default_max_upload_bytes: u64,
     /// How long presigned URLs live.
     pub presign_ttl: Duration,
-    /// How long after its claim a turn with no stored answer, running in no
-    /// process here, counts as abandoned (its process died); a retry of its
-    /// client message then closes it and starts afresh. Must outlast any
-    /// turn: the default, 20 minutes, is above Lambda's 15-minute limit.
-    pub turn_lease: Duration,
     /// How often a running turn renews its hold on the session, sends its
     /// new events (for resumes from other processes) and reads its stop
     /// flag: the longest a stop from another process waits.
@@ -40,7 +35,6 @@ impl Default for ServiceSettings {
             history_messages: 40,
             default_max_upload_bytes: 10 * 1024 * 1024,
             presign_ttl: Duration::from_secs(300),
-            turn_lease: Duration::from_secs(20 * 60),
             turn_heartbeat: Duration::from_millis(500),
             turn_hold: Duration::from_secs(30),
         }

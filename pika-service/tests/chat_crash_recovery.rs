@@ -1,8 +1,9 @@
 //! A turn whose process died (crash, out-of-memory kill, a Lambda container
-//! gone) leaves a claimed client id, a stored question and no answer. A
-//! retry of the same client message is refused while the turn could still
-//! be running elsewhere; past the turn lease it closes the abandoned turn
-//! (an error answer, so the session reads as it happened) and starts afresh.
+//! gone) leaves its hold on the session, a claimed client id, a stored
+//! question and no answer. A retry of the same client message is refused
+//! while the hold may still be renewed; once it ran out the retry closes the
+//! abandoned turn (an error answer, so the session reads as it happened) and
+//! starts afresh.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod support;
@@ -12,7 +13,7 @@ use pika_domain::ids::ClientMessageId;
 use pika_domain::message::{Message, Role};
 use pika_domain::session::Session;
 use pika_domain::stream::TurnEvent;
-use pika_ports::{ClaimOutcome, IdGeneratorExt, Ports, TurnClaim};
+use pika_ports::{ClaimOutcome, IdGeneratorExt, Ports, TurnClaim, TurnLease};
 use pika_service::{ChatService, ConfigCache, SendMessage, ServiceError, TurnTarget};
 use pika_testkit::fakes::runtime::Script;
 use pika_testkit::fixtures;
@@ -51,6 +52,13 @@ async fn crashed_turn(ports: &Ports, client: &ClientMessageId) -> TurnClaim {
         now,
     );
     ports.messages.put(&question).await.unwrap();
+    // The hold it took first and renewed until it died.
+    let lease = TurnLease {
+        session_id: session.session_id,
+        assistant_message_id: claim.assistant_message_id,
+        expires_at: now + Duration::seconds(30),
+    };
+    ports.turns.begin(&lease, now).await.unwrap();
     claim
 }
 
@@ -69,15 +77,15 @@ async fn retried_after_a_crash(p: Platform) {
             .with_client_id(client.clone())
     };
 
-    // Within the lease the turn may still be running somewhere: conflict.
-    p.fakes.clock.advance(Duration::minutes(5));
+    // While its hold lasts the turn may still be running somewhere: conflict.
+    p.fakes.clock.advance(Duration::seconds(10));
     assert!(matches!(
         other.send(&alice, retry()).await,
         Err(ServiceError::Conflict(_))
     ));
 
     // Past it, the abandoned turn is closed and the message answered afresh.
-    p.fakes.clock.advance(Duration::minutes(20));
+    p.fakes.clock.advance(Duration::seconds(25));
     p.fakes.runtime.push(Script::answer("Hello again."));
     let mut stream = other.send(&alice, retry()).await.unwrap();
     assert!(!stream.replayed);
@@ -108,7 +116,7 @@ async fn retried_after_a_crash(p: Platform) {
 }
 
 #[tokio::test]
-async fn a_crashed_turns_client_id_can_be_retried_after_its_lease() {
+async fn a_crashed_turns_client_id_can_be_retried_once_its_hold_ran_out() {
     retried_after_a_crash(Platform::standard().await).await;
 }
 

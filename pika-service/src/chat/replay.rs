@@ -5,10 +5,11 @@
 //! free the client id, so the retry starts afresh instead of being refused
 //! for the claim's whole lifetime.
 //!
-//! A turn counts as abandoned when no answer is stored, it is not running
-//! in this process, and its claim is older than the turn lease
-//! ([`crate::ServiceSettings::turn_lease`]), which outlasts any turn (on
-//! Lambda, the function's timeout).
+//! A turn counts as abandoned when no answer is stored and it no longer
+//! holds its session ([`pika_ports::TurnControl`]): every turn takes the
+//! hold before its client id is claimed and keeps it, renewed, until its
+//! answer is stored, so a claim without an answer or a live hold is one
+//! whose process died (its hold ran out, 30 s after the last renewal).
 
 use super::{ChatInner, SendMessage, TurnStream};
 use crate::error::ServiceError;
@@ -65,7 +66,7 @@ pub(super) async fn replay(
             replayed: true,
             events: stream::iter(answer.stream_events).boxed(),
         })),
-        None if abandoned(inner, &claim) => {
+        None if abandoned(inner, &claim).await? => {
             recover(inner, caller, message, &claim).await?;
             Ok(Attempt::Recovered)
         }
@@ -75,14 +76,26 @@ pub(super) async fn replay(
     }
 }
 
-fn abandoned(inner: &ChatInner, claim: &TurnClaim) -> bool {
+async fn abandoned(inner: &ChatInner, claim: &TurnClaim) -> Result<bool, ServiceError> {
     let running_here = inner
         .running
         .get(&claim.session_id)
         .is_some_and(|turn| turn.assistant_message_id == claim.assistant_message_id);
-    let lease = pika_domain::chrono::Duration::from_std(inner.settings.turn_lease)
-        .unwrap_or(pika_domain::chrono::Duration::MAX);
-    !running_here && inner.ports.clock.now() - claim.claimed_at > lease
+    if running_here {
+        return Ok(false);
+    }
+    let ports = &inner.ports;
+    // `u64::MAX`: whether it runs, not its events.
+    let progress = ports
+        .turns
+        .progress(
+            &claim.session_id,
+            &claim.assistant_message_id,
+            Some(u64::MAX),
+            ports.clock.now(),
+        )
+        .await?;
+    Ok(!progress.is_some_and(|p| p.running))
 }
 
 /// Stores the abandoned turn's answer as an error (so its session reads as
