@@ -197,14 +197,3 @@ async fn listings_continue_past_dynamodbs_one_megabyte_pages() {
     store.delete_session(&session).await.unwrap();
     assert!(store.latest(&session, 50).await.unwrap().is_empty());
 }
-
-#[tokio::test]
-async fn a_message_over_dynamodbs_item_limit_is_invalid() {
-    let store = DynamoMessageStore::new(dynamo_support::fresh().await);
-    let ids = SequentialIds::new();
-    let session = ids.session_id();
-    let huge = Message::user(session, ids.message_id(), "x".repeat(500_000), t0());
-    let err = store.put(&huge).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Invalid, "{err}");
-    assert_eq!(store.get(&session, &huge.message_id).await.unwrap(), None);
-}

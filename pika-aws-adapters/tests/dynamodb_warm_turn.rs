@@ -403,10 +403,10 @@ async fn a_turn_whose_process_died_is_closed_by_a_retry_once_its_hold_ran_out() 
 }
 
 #[tokio::test]
-async fn an_answer_past_the_item_limit_is_kept_shortened_and_its_tokens_counted() {
+async fn an_answer_past_what_a_message_holds_is_kept_shortened_and_its_tokens_counted() {
     let p = platform().await;
-    // 600 KB of text: the answer's item would be past DynamoDB's 400 KB.
-    let long = "All work and no play. ".repeat(28_000);
+    // Past the 16 MB any store holds: the finish write is refused.
+    let long = "All work and no play. ".repeat(pika_ports::MAX_MESSAGE_BYTES / 20);
     p.fakes.runtime.push(
         Script::new()
             .delta(&long)
@@ -443,6 +443,23 @@ async fn an_answer_past_the_item_limit_is_kept_shortened_and_its_tokens_counted(
         .map(|b| b.tokens)
         .sum();
     assert!(counted >= 150_300, "counted {counted}");
+}
+
+// A 2 MB answer with 300 KB tool outputs, past DynamoDB's 400 KB item
+// limit: the scenario of `pika-service/tests/large_answer_support`.
+#[path = "../../pika-service/tests/large_answer_support/mod.rs"]
+mod large_answer_support;
+
+#[tokio::test]
+async fn a_large_answer_is_stored_and_replayed_whole_on_dynamodb() {
+    let sdk = moto_support::sdk_config().await;
+    let prefix = moto_support::unique_name("large");
+    let client = Client::new(&sdk);
+    create_tables(&client, &prefix).await.unwrap();
+    let dynamo = Dynamo::new(client, prefix);
+    let fakes = FakePorts::new();
+    let ports = DynamoStores::new(&dynamo).into_ports(fakes.ports());
+    large_answer_support::a_large_answer_is_stored_and_replayed_whole(ports, &fakes).await;
 }
 
 // Turn control across processes on DynamoDB: the scenario of

@@ -5,8 +5,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// The small, fast model of the defaults (answer grading, insights). An
+/// inference-profile id: the newer Anthropic models on Bedrock take no
+/// on-demand calls by their bare model id, and a new account has no access
+/// to the legacy ones; the `global.` profile is callable from every
+/// commercial region. Each use is configurable (an agent's
+/// `verificationModelId`, the site's `insights.modelId`, `titleModelId`).
+pub const DEFAULT_SMALL_MODEL_ID: &str = "global.anthropic.claude-haiku-4-5-20251001-v1:0";
+
 /// The verification model used when an agent names none: small and fast.
-pub const DEFAULT_VERIFICATION_MODEL_ID: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+pub const DEFAULT_VERIFICATION_MODEL_ID: &str = DEFAULT_SMALL_MODEL_ID;
 
 /// A Bedrock guardrail applied to the agent's model calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

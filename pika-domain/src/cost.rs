@@ -136,6 +136,8 @@ impl PriceTable {
         put("anthropic.claude-3-7-sonnet-20250219-v1:0", 3.0, 15.0);
         put("anthropic.claude-3-haiku-20240307-v1:0", 0.25, 1.25);
         put("anthropic.claude-3-5-haiku-20241022-v1:0", 0.8, 4.0);
+        put("anthropic.claude-haiku-4-5-20251001-v1:0", 1.0, 5.0);
+        put("anthropic.claude-sonnet-4-5-20250929-v1:0", 3.0, 15.0);
         put("amazon.nova-lite-v1:0", 0.06, 0.24);
         put("amazon.nova-pro-v1:0", 0.8, 3.2);
         Self {

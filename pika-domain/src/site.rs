@@ -22,6 +22,9 @@ pub struct TurnLimits {
     pub history_token_budget: u32,
     /// Memory records retrieved per strategy on a session's first turn.
     pub memory_records_per_strategy: u32,
+    /// Most bytes of JSON of one tool output that the model reads and the
+    /// answer stores; past it the output is cut, marked as cut.
+    pub max_tool_output_bytes: u64,
 }
 
 impl Default for TurnLimits {
@@ -32,6 +35,7 @@ impl Default for TurnLimits {
             max_output_tokens: 4_096,
             history_token_budget: 24_000,
             memory_records_per_strategy: 5,
+            max_tool_output_bytes: crate::tool::output::DEFAULT_MAX_TOOL_OUTPUT_BYTES,
         }
     }
 }
@@ -55,7 +59,7 @@ impl Default for InsightsSettings {
         Self {
             idle_minutes: 60,
             batch_size: 25,
-            model_id: "anthropic.claude-3-haiku-20240307-v1:0".to_string(),
+            model_id: crate::agent::DEFAULT_SMALL_MODEL_ID.to_string(),
             lock_ttl_seconds: 900,
         }
     }
@@ -113,6 +117,9 @@ impl SiteConfig {
             || turn.history_token_budget == 0
         {
             return bad("turn.maxOutputTokens, turn.toolTimeoutMs and turn.historyTokenBudget must be at least 1");
+        }
+        if turn.max_tool_output_bytes < 1024 {
+            return bad("turn.maxToolOutputBytes must be at least 1024");
         }
         let insights = &self.insights;
         if insights.batch_size == 0 || insights.lock_ttl_seconds < 1 || insights.idle_minutes < 0 {

@@ -1,6 +1,8 @@
 //! Tools and their function schemas (PIKA.md §5), with the validation an
 //! admin change must pass.
 
+pub mod output;
+
 use crate::ids::{InvalidId, ToolId, ToolName, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -44,7 +44,7 @@ pub use files::{FileStore, ObjectInfo, PresignedUrl, UploadGrant};
 pub use job_lock::JobLock;
 pub use journal::{ClientClaim, StartOutcome, TurnFinish, TurnJournal, TurnStart};
 pub use memory::{MemoryExchange, UserMemory};
-pub use messages::{ClaimOutcome, MessageStore, TurnClaim};
+pub use messages::{ClaimOutcome, MessageStore, TurnClaim, MAX_MESSAGE_BYTES};
 pub use metrics::{Metric, MetricBatch, MetricUnit, MetricsSink};
 pub use models::{Completion, CompletionModel, CompletionPurpose, CompletionRequest};
 pub use page::{Cursor, Page, PageRequest};

@@ -8,6 +8,13 @@ use pika_domain::chrono::{DateTime, Utc};
 use pika_domain::ids::{ClientMessageId, MessageId, SessionId, UserId};
 use pika_domain::message::Message;
 
+/// The largest message (as JSON bytes) a [`MessageStore`] must hold: a
+/// long answer with its stream events and tool calls (tool outputs are
+/// capped well below, see `TurnLimits::max_tool_output_bytes`). Past it a
+/// store refuses the message as `Invalid`, and the turn keeps its answer
+/// shortened.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
 /// The ids a client message id stands for: recorded before a turn starts,
 /// so a retry finds the same session and messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +49,8 @@ pub trait MessageStore: Send + Sync {
     /// # Errors
     /// - `Conflict` if a message with this id exists in the session (so a
     ///   retried write never duplicates a message; nothing is changed).
-    /// - `Invalid` if the backend refuses its size.
+    /// - `Invalid` past [`MAX_MESSAGE_BYTES`]; any message up to it is
+    ///   stored whole, whatever the backend's item limit.
     /// - `Transient` / `Permanent`.
     async fn put(&self, message: &Message) -> PortResult<()>;
 

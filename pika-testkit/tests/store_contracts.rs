@@ -3,16 +3,13 @@
 
 use pika_domain::cost::Usage;
 use pika_domain::ids::ClientMessageId;
-use pika_domain::message::Message;
-use pika_ports::{
-    ClaimOutcome, ErrorKind, IdGeneratorExt, MessageStore, SessionStore, TurnClaim, TurnRecord,
-};
+use pika_ports::{ClaimOutcome, IdGeneratorExt, MessageStore, SessionStore, TurnClaim, TurnRecord};
 use pika_testkit::contracts::{config, feedback, job_lock, messages, sessions, usage, users};
 use pika_testkit::fakes::clock::SequentialIds;
 use pika_testkit::fakes::config::{InMemoryAgentStore, InMemoryChatAppStore, InMemoryToolStore};
 use pika_testkit::fakes::feedback::InMemoryFeedbackStore;
 use pika_testkit::fakes::job_lock::InMemoryJobLock;
-use pika_testkit::fakes::messages::{InMemoryMessageStore, MAX_MESSAGE_BYTES};
+use pika_testkit::fakes::messages::InMemoryMessageStore;
 use pika_testkit::fakes::sessions::InMemorySessionStore;
 use pika_testkit::fakes::usage::InMemoryUsageLedger;
 use pika_testkit::fakes::users::InMemoryUserStore;
@@ -134,15 +131,4 @@ async fn fakes_lose_nothing_to_threads() {
     );
     assert_eq!(claimed, 1, "one claim wins across threads");
     assert_eq!(messages.claims().len(), 1);
-}
-
-#[tokio::test]
-async fn a_message_larger_than_an_item_is_invalid() {
-    let store = InMemoryMessageStore::new();
-    let ids = SequentialIds::new();
-    let big = "x".repeat(MAX_MESSAGE_BYTES + 1);
-    let m = Message::user(ids.session_id(), ids.message_id(), big, t0());
-    let err = store.put(&m).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Invalid, "{err}");
-    assert!(store.is_empty());
 }

@@ -14,7 +14,7 @@
 
 use super::contention::{backoff, cancelled_by_contention, ATTEMPTS};
 use super::errors::ddb_error;
-use super::messages::{claim_put, message_put, DynamoMessageStore};
+use super::messages::{claim_put, message_put, stage, DynamoMessageStore};
 use super::sessions::{create_put, turn_update};
 use super::usage::ledger_updates;
 use super::{tables, Dynamo};
@@ -109,13 +109,16 @@ impl TurnJournal for DynamoTurnJournal {
             let put = create_put(&self.dynamo.table(&tables::SESSIONS), session)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        let put = message_put(&self.dynamo.table(&tables::MESSAGES), &start.user_message)?;
+        let staged = stage(&start.user_message)?;
+        let put = message_put(&self.dynamo.table(&tables::MESSAGES), &staged)?;
         items.push(TransactWriteItem::builder().put(put).build());
 
+        self.messages.write_parts(&staged).await?;
         let err = match self.transact(items).await {
             Ok(()) => return Ok(StartOutcome::Started),
             Err(err) => err,
         };
+        self.messages.discard_parts(&staged).await;
         let Some(failed) = failed_conditions(&err) else {
             return Err(ddb_error("start a turn", err));
         };
@@ -149,12 +152,10 @@ impl TurnJournal for DynamoTurnJournal {
 
     async fn finish(&self, finish: &TurnFinish) -> PortResult<()> {
         let session_id = finish.answer.session_id;
+        let staged = stage(&finish.answer)?;
         let mut items = vec![
             TransactWriteItem::builder()
-                .put(message_put(
-                    &self.dynamo.table(&tables::MESSAGES),
-                    &finish.answer,
-                )?)
+                .put(message_put(&self.dynamo.table(&tables::MESSAGES), &staged)?)
                 .build(),
             TransactWriteItem::builder()
                 .update(turn_update(
@@ -169,10 +170,15 @@ impl TurnJournal for DynamoTurnJournal {
                 items.push(TransactWriteItem::builder().update(update).build());
             }
         }
+        // A large answer's parts go first; a transaction that does not
+        // land leaves them to be removed (the stored answer, if any, has
+        // its own).
+        self.messages.write_parts(&staged).await?;
         let err = match self.transact(items).await {
             Ok(()) => return Ok(()),
             Err(err) => err,
         };
+        self.messages.discard_parts(&staged).await;
         match failed_conditions(&err).as_deref() {
             // The answer is stored; if exactly this one, an earlier attempt
             // of this request landed (with its totals and counts).

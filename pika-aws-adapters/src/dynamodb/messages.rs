@@ -1,14 +1,17 @@
 //! [`MessageStore`] on the messages table (docs/storage.md): key
 //! `sessionId` / `messageId`, so a session's messages are one partition in
 //! id (= time) order. Puts are conditional; listings are `Query`s continued
-//! past DynamoDB's 1 MB pages. The client-message claims live on the
-//! claims table (see `claims`).
+//! past DynamoDB's 1 MB pages. A message too large for one item is kept
+//! in parts (see `parts`). The client-message claims live on the claims
+//! table (see `claims`).
 
 mod claims;
+mod parts;
 
 pub use self::claims::CLAIM_LIFETIME_DAYS;
 
 use self::claims::Claims;
+pub(crate) use self::parts::Staged;
 use super::codec::{self, get_s, s, Item};
 use super::errors::{ddb_error, or_condition};
 use super::query::{batch_delete, query_all, query_page};
@@ -55,6 +58,24 @@ pub(crate) fn message_item(message: &Message) -> PortResult<Item> {
     Ok(item)
 }
 
+/// `message` ready to be written: one item, or (past
+/// [`parts::INLINE_BYTES`] of JSON) a referencing item and its parts.
+///
+/// # Errors
+/// `Permanent` if the message does not serialise (a bug); `Invalid` if it
+/// is past what a message can hold.
+pub(crate) fn stage(message: &Message) -> PortResult<Staged> {
+    let body = serde_json::to_string(message)
+        .map_err(|e| PortError::permanent(format!("serialising a message: {e}")))?;
+    if body.len() > parts::INLINE_BYTES {
+        return parts::split(message, &body);
+    }
+    Ok(Staged {
+        item: message_item(message)?,
+        parts: Vec::new(),
+    })
+}
+
 /// The message an item holds (items written before [`OPAQUE`] fields were
 /// text, with them as maps, read alike).
 ///
@@ -98,6 +119,38 @@ impl DynamoMessageStore {
         }
     }
 
+    /// Writes the parts of `staged` (before its item is written).
+    ///
+    /// # Errors
+    /// As DynamoDB's.
+    pub(crate) async fn write_parts(&self, staged: &Staged) -> PortResult<()> {
+        parts::write(&self.dynamo, &self.table, &staged.parts).await
+    }
+
+    /// Removes the parts of `staged` after its item was not written.
+    pub(crate) async fn discard_parts(&self, staged: &Staged) {
+        parts::discard(&self.dynamo, &self.table, &staged.parts).await;
+    }
+
+    /// The messages `items` hold, a split one read from its parts.
+    async fn to_messages(&self, items: &[Item]) -> PortResult<Vec<Message>> {
+        let mut messages = Vec::with_capacity(items.len());
+        for item in items {
+            messages.push(self.to_message(item).await?);
+        }
+        Ok(messages)
+    }
+
+    async fn to_message(&self, item: &Item) -> PortResult<Message> {
+        if !parts::is_split(item) {
+            return message_of(item);
+        }
+        let body = parts::join(&self.dynamo, &self.table, item).await?;
+        serde_json::from_str(&body).map_err(|e| {
+            PortError::permanent(format!("reading a stored message: {e}")).with_source(e)
+        })
+    }
+
     /// A query of the messages of `session`, in id order (`forward`) or
     /// newest first. Reads are consistent: a turn's history must include
     /// the user message just stored.
@@ -114,15 +167,16 @@ impl DynamoMessageStore {
     }
 }
 
-/// A message as one item of a transaction (the turn journal): the same item
-/// and condition as [`MessageStore::put`].
+/// A staged message as one item of a transaction (the turn journal): the
+/// same item and condition as [`MessageStore::put`]. Its parts are written
+/// before the transaction.
 ///
 /// # Errors
-/// `Permanent` if the message does not serialise (a bug).
-pub(crate) fn message_put(table: &str, message: &Message) -> PortResult<Put> {
+/// `Permanent` if the request does not build (a bug).
+pub(crate) fn message_put(table: &str, staged: &Staged) -> PortResult<Put> {
     Put::builder()
         .table_name(table)
-        .set_item(Some(message_item(message)?))
+        .set_item(Some(staged.item.clone()))
         .condition_expression("attribute_not_exists(#k)")
         .expression_attribute_names("#k", MESSAGE_ID)
         .build()
@@ -131,29 +185,29 @@ pub(crate) fn message_put(table: &str, message: &Message) -> PortResult<Put> {
 
 pub(crate) use self::claims::claim_put;
 
-fn to_messages(items: &[Item]) -> PortResult<Vec<Message>> {
-    items.iter().map(message_of).collect()
-}
-
 #[async_trait]
 impl MessageStore for DynamoMessageStore {
     async fn put(&self, message: &Message) -> PortResult<()> {
         let (session, id) = (message.session_id, message.message_id);
+        let staged = stage(message)?;
+        self.write_parts(&staged).await?;
         let result = self
             .dynamo
             .client()
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(message_item(message)?))
+            .set_item(Some(staged.item.clone()))
             .condition_expression("attribute_not_exists(#k)")
             .expression_attribute_names("#k", MESSAGE_ID)
             .send()
             .await;
-        // An item over 400 KB is a ValidationException, classified Invalid.
-        or_condition("put message", result, || {
+        let written = or_condition("put message", result, || {
             PortError::conflict(format!("message {id} exists in session {session}"))
-        })?;
-        Ok(())
+        });
+        if written.is_err() {
+            self.discard_parts(&staged).await;
+        }
+        written.map(|_| ())
     }
 
     async fn get(&self, session: &SessionId, id: &MessageId) -> PortResult<Option<Message>> {
@@ -172,7 +226,10 @@ impl MessageStore for DynamoMessageStore {
             .send()
             .await
             .map_err(|e| ddb_error("get message", e))?;
-        output.item.map(|item| message_of(&item)).transpose()
+        match output.item {
+            Some(item) => Ok(Some(self.to_message(&item).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn list(&self, session: &SessionId, page: PageRequest) -> PortResult<Page<Message>> {
@@ -194,7 +251,7 @@ impl MessageStore for DynamoMessageStore {
         )
         .await?;
         Ok(Page {
-            items: to_messages(&items)?,
+            items: self.to_messages(&items).await?,
             next_cursor: next.map(|key| cursor::encode(&key)),
         })
     }
@@ -221,7 +278,7 @@ impl MessageStore for DynamoMessageStore {
         }
         items.truncate(want);
         items.reverse();
-        to_messages(&items)
+        self.to_messages(&items).await
     }
 
     async fn delete_session(&self, session: &SessionId) -> PortResult<()> {
@@ -231,10 +288,11 @@ impl MessageStore for DynamoMessageStore {
                 .expression_attribute_names("#m", MESSAGE_ID)
         })
         .await?;
-        let keys = keys
+        let mut keys: Vec<Item> = keys
             .iter()
             .map(|item| cursor::key_of(item, &KEY_ATTRS))
             .collect();
+        keys.extend(parts::keys_of_session(&self.dynamo, &self.table, session).await?);
         batch_delete(self.dynamo.client(), &self.table, keys).await
     }
 

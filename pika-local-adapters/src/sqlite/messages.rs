@@ -12,10 +12,7 @@ use pika_ports::{ClaimOutcome, MessageStore, Page, PageRequest, PortError, PortR
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-/// The largest message [`SqliteMessageStore::put`] accepts, as JSON bytes:
-/// the same 400 KB as the DynamoDB adapter and the in-memory fake, so a
-/// message refused in the cloud is refused on one machine too.
-pub const MAX_MESSAGE_BYTES: usize = 400 * 1024;
+pub use pika_ports::MAX_MESSAGE_BYTES;
 
 /// Messages keyed by (session id, message id) and claims keyed by (user,
 /// client message id) (see [`MessageStore`]): conditional puts and claims,

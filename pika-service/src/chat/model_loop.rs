@@ -7,6 +7,7 @@ use futures::StreamExt;
 use pika_domain::cost::TokenUsage;
 use pika_domain::ids::SessionId;
 use pika_domain::message::{Role, ToolCallRecord};
+use pika_domain::tool::output::capped;
 use pika_domain::tool::{ExecutionType, Tool};
 use pika_ports::{
     AgentRequest, ContentBlock, ConversationMessage, ErrorKind, PortError, RuntimeEvent,
@@ -28,6 +29,8 @@ pub(super) struct LoopContext {
     pub(super) max_output_tokens: u32,
     pub(super) max_tool_iterations: u32,
     pub(super) default_tool_timeout: Duration,
+    /// The cap on one tool output ([`capped`]).
+    pub(super) max_tool_output_bytes: u64,
     pub(super) session_id: SessionId,
     /// When the loop gives up ([`LoopEnd::OutOfTime`]).
     pub(super) deadline: Option<tokio::time::Instant>,
@@ -170,6 +173,7 @@ pub(super) async fn run(
                     output,
                 }))) => {
                     // The provider ran this tool itself (e.g. Bedrock's Lambda executor).
+                    let output = capped(output, cx.max_tool_output_bytes);
                     emit.tool_call(&tool_use_id, &name, &Value::Null);
                     emit.tool_result(&tool_use_id, ok, &output);
                     tool_calls.push(ToolCallRecord {
@@ -236,7 +240,7 @@ pub(super) async fn run(
                 r = run_tool(inner, cx, &name, input.clone()) => Ok(r),
             };
             let (ok, output) = match outcome {
-                Ok(done) => done,
+                Ok((ok, output)) => (ok, capped(output, cx.max_tool_output_bytes)),
                 Err(end) => {
                     conversation.push(ConversationMessage {
                         role: Role::Assistant,

@@ -198,6 +198,7 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         max_output_tokens: site.turn.max_output_tokens,
         max_tool_iterations: site.turn.max_tool_iterations,
         default_tool_timeout: Duration::from_millis(site.turn.tool_timeout_ms),
+        max_tool_output_bytes: site.turn.max_tool_output_bytes,
         session_id: turn.session.session_id,
         deadline: turn.deadline,
         guardrail: turn.agent.guardrail.clone(),

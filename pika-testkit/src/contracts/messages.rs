@@ -23,6 +23,8 @@ where
 {
     put_then_get(&make().await).await;
     any_tool_json_round_trips(&make().await).await;
+    a_large_answer_is_stored_whole(&make().await).await;
+    a_message_past_the_limit_is_refused(&make().await).await;
     put_conflicts_and_changes_nothing(&make().await).await;
     list_oldest_first_in_pages(&make().await).await;
     latest_gives_the_newest_oldest_first(&make().await).await;
@@ -65,6 +67,86 @@ async fn any_tool_json_round_trips<S: MessageStore>(store: &S) {
         .unwrap()
         .expect("stored");
     assert_eq!(back, answer, "read back exactly as stored");
+}
+
+/// A long answer with large tool outputs (2 MB of text, streamed in
+/// deltas, two tool outputs of 300 KB, `1e200` in a tool's input), past
+/// any single-item limit of a store: stored whole, read back exactly by
+/// `get`, `list` and `latest`; a conflicting write of the same id leaves
+/// it intact; deleting the session removes it.
+async fn a_large_answer_is_stored_whole<S: MessageStore>(store: &S) {
+    use pika_domain::message::ToolCallRecord;
+    use pika_domain::stream::{SequencedEvent, TurnEvent};
+    use serde_json::json;
+    let ids = SequentialIds::new();
+    let session = ids.session_id();
+    let question = Message::user(session, ids.message_id(), "Write a lot".to_string(), t0());
+    let mut answer = Message::assistant(session, ids.message_id(), t0());
+    let piece = "All work and no play makes Jack a dull boy. Ünïcode ✓ ".repeat(20);
+    let deltas: Vec<String> = (0..2_000).map(|i| format!("{i}: {piece}")).collect();
+    answer.content = deltas.concat();
+    assert!(answer.content.len() > 2_000_000);
+    let output = json!({ "rows": "x".repeat(300 * 1024) });
+    let input = json!({ "query": "all", "huge": 1e200 });
+    answer.tool_calls = (0..2)
+        .map(|i| ToolCallRecord {
+            tool_use_id: format!("t{i}"),
+            tool_name: "fetch".to_string(),
+            input: input.clone(),
+            ok: true,
+            output: output.clone(),
+            duration_ms: 12,
+        })
+        .collect();
+    answer.stream_events = deltas
+        .iter()
+        .enumerate()
+        .map(|(i, text)| SequencedEvent {
+            seq: i as u64,
+            event: TurnEvent::Delta { text: text.clone() },
+        })
+        .collect();
+    let after = Message::user(session, ids.message_id(), "Thanks".to_string(), t0());
+    put_all(store, &[question.clone(), answer.clone(), after.clone()]).await;
+
+    let back = store.get(&session, &answer.message_id).await.unwrap();
+    assert!(back.as_ref() == Some(&answer), "get reads it back whole");
+    let mut other = answer.clone();
+    other.content = "a different answer".repeat(100_000);
+    assert_kind(
+        store.put(&other).await,
+        ErrorKind::Conflict,
+        "a second large write of the same id",
+    );
+    let back = store.get(&session, &answer.message_id).await.unwrap();
+    assert!(
+        back.as_ref() == Some(&answer),
+        "a refused write changes nothing"
+    );
+    let pages = collect_pages(1, |page| store.list(&session, page), "large answer").await;
+    assert_eq!(pages.len(), 3, "three messages, one per page");
+    assert!(pages[1] == answer, "list reads it back whole");
+    let latest = store.latest(&session, 2).await.unwrap();
+    assert_eq!(latest.len(), 2);
+    assert!(latest[0] == answer, "latest reads it back whole");
+    store.delete_session(&session).await.unwrap();
+    assert_eq!(store.get(&session, &answer.message_id).await.unwrap(), None);
+    assert!(store.latest(&session, 10).await.unwrap().is_empty());
+}
+
+/// Past [`pika_ports::MAX_MESSAGE_BYTES`]: `Invalid`, and nothing stored.
+async fn a_message_past_the_limit_is_refused<S: MessageStore>(store: &S) {
+    let ids = SequentialIds::new();
+    let session = ids.session_id();
+    let big = "x".repeat(pika_ports::MAX_MESSAGE_BYTES + 1);
+    let m = Message::user(session, ids.message_id(), big, t0());
+    assert_kind(
+        store.put(&m).await,
+        ErrorKind::Invalid,
+        "a message past the limit",
+    );
+    assert_eq!(store.get(&session, &m.message_id).await.unwrap(), None);
+    assert!(store.latest(&session, 10).await.unwrap().is_empty());
 }
 
 /// `n` messages of `session`, alternating user and assistant, in id order.

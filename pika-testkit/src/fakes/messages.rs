@@ -9,9 +9,7 @@ use pika_ports::{ClaimOutcome, MessageStore, Page, PageRequest, PortError, PortR
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// The largest message [`InMemoryMessageStore::put`] accepts, as JSON bytes:
-/// DynamoDB's item size limit (400 KB), so tests meet the same refusal.
-pub const MAX_MESSAGE_BYTES: usize = 400 * 1024;
+pub use pika_ports::MAX_MESSAGE_BYTES;
 
 #[derive(Default)]
 struct State {
@@ -22,7 +20,7 @@ struct State {
 /// Messages keyed by (session, message id) and claims keyed by (user, client
 /// message id), honouring the [`MessageStore`] contract as the DynamoDB
 /// adapter does: conditional puts and claims, oldest-first pages with opaque
-/// cursors, an item size limit ([`MAX_MESSAGE_BYTES`]).
+/// cursors, the port's size limit ([`MAX_MESSAGE_BYTES`]).
 #[derive(Default)]
 pub struct InMemoryMessageStore {
     state: Mutex<State>,
