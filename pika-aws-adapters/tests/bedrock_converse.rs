@@ -8,6 +8,7 @@
 
 mod bedrock_support;
 
+use bedrock_support::converse_frames::{block_stop, message_start, metadata, stop, text};
 use bedrock_support::{
     assert_refused_before_the_stream, collect, ok_events, text_of, usage_of, weather_turn,
     FakeBedrock, Frame, Reply,
@@ -50,35 +51,6 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
 
 fn ask(text: &str) -> AgentRequest {
     request(vec![ConversationMessage::text(Role::User, text)])
-}
-
-fn text(index: i32, text: &str) -> Frame {
-    Frame::Event(
-        "contentBlockDelta",
-        json!({ "contentBlockIndex": index, "delta": { "text": text } }),
-    )
-}
-
-fn stop(reason: &str) -> Frame {
-    Frame::Event("messageStop", json!({ "stopReason": reason }))
-}
-
-fn metadata(input: u64, output: u64) -> Frame {
-    Frame::Event(
-        "metadata",
-        json!({
-            "usage": { "inputTokens": input, "outputTokens": output, "totalTokens": input + output },
-            "metrics": { "latencyMs": 120 }
-        }),
-    )
-}
-
-fn message_start() -> Frame {
-    Frame::Event("messageStart", json!({ "role": "assistant" }))
-}
-
-fn block_stop(index: i32) -> Frame {
-    Frame::Event("contentBlockStop", json!({ "contentBlockIndex": index }))
 }
 
 fn tool_use_frames(index: i32, id: &str, name: &str, input_pieces: &[&str]) -> Vec<Frame> {

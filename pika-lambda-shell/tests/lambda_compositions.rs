@@ -7,7 +7,11 @@
 //!   cold start, and a stored setting (entities by `accountId`) isolates
 //!   shares across entities;
 //! - `pika-stream`, a separate container that seeds nothing, reads the same
-//!   stored site: its entity quota refuses a turn before any model call;
+//!   stored site: its entity quota refuses a turn before any model call,
+//!   and its self-correction grades another account's answer with the
+//!   verifier and corrects it (Bedrock is a fake endpoint speaking
+//!   Converse's event stream, reached through the SDK's standard
+//!   `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`);
 //! - a second `pika-api` cold start keeps the stored (changed) site;
 //! - `pika-jobs` starts on the same store and its insights run follows the
 //!   stored site (skips while `sessionInsights` is off, assesses once an
@@ -19,14 +23,19 @@
 
 #[path = "../../pika-aws-adapters/tests/moto_support/mod.rs"]
 mod moto_support;
+// A fake Bedrock runtime endpoint (real event-stream frames).
+#[path = "../../pika-aws-adapters/tests/bedrock_support/mod.rs"]
+mod bedrock_support;
 // The HTTP tests' helpers (test tokens signed with the test key).
 #[path = "../../pika-http/tests/support/mod.rs"]
 mod support;
 
+use bedrock_support::{converse_frames, converse_json, FakeBedrock, Received, Reply};
 use lambda_http::request::LambdaRequest;
 use lambda_runtime::{Context, LambdaEvent, Service};
 use pika_aws_adapters::dynamodb::{create_tables, Dynamo};
 use pika_domain::cost::Usage;
+use pika_domain::verification::VERIFIER_INSTRUCTION;
 use pika_http::auth::{Authenticator, DevClaims};
 use pika_lambda_shell::env::FunctionKind;
 use pika_lambda_shell::{api_app, app_state, cold_start, stream_app};
@@ -137,7 +146,7 @@ async fn each_function_composed_as_its_main_does_reads_the_stored_site() {
         ("PIKA_CLAIM_ROLES", "cognito:groups"),
         (
             "PIKA_SITE_CONFIG",
-            r#"{"features":{"entity":{"enabled":true,"attributePath":"accountId"}},"quotas":{"entityTokensPerWindow":1000}}"#,
+            r#"{"features":{"entity":{"enabled":true,"attributePath":"accountId"},"verifyResponse":{"enabled":true,"rules":{"enabled":true,"userTypes":["internal-user","external-user"]},"autoRepromptThreshold":"F"}},"quotas":{"entityTokensPerWindow":1000}}"#,
         ),
     ]);
     let api = cold_start(FunctionKind::Api).await.unwrap();
@@ -226,7 +235,9 @@ async fn each_function_composed_as_its_main_does_reads_the_stored_site() {
     // Secrets Manager. It seeds nothing; the stored site's entity quota
     // refuses the turn before any model call (there is no Bedrock here).
     std::env::remove_var("PIKA_SITE_CONFIG");
+    let bedrock = FakeBedrock::start_routed(bedrock_reply).await;
     set(&[
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &bedrock.url),
         ("PIKA_FUNCTION", "stream"),
         ("PIKA_AUTH_MODE", "jwt"),
         ("PIKA_JWT_SECRET_ARN", &secret_arn),
@@ -236,36 +247,57 @@ async fn each_function_composed_as_its_main_does_reads_the_stored_site() {
     let stream = cold_start(FunctionKind::Stream).await.unwrap();
     let stream_state = app_state(&stream).await.unwrap();
     let signer = Authenticator::new(support::auth_config()).await.unwrap();
-    let token = signer
-        .issue_dev_token(
-            DevClaims {
-                user_id: "dave".to_string(),
-                user_type: Some("internal-user".to_string()),
-                custom_data: json!({ "accountId": "acme" }).as_object().unwrap().clone(),
-                ..DevClaims::default()
-            },
-            Duration::from_secs(600),
-            SystemTime::now(),
-        )
-        .unwrap();
-    let mut turn = fixture("function_url_post.json");
-    turn["headers"]["authorization"] = json!(format!("Bearer {token}"));
-    turn["rawPath"] = json!("/chat/support/messages");
-    turn["requestContext"]["http"]["path"] = json!("/chat/support/messages");
-    turn["body"] = json!(json!({ "message": "hello" }).to_string());
-    let mut adapter =
-        lambda_http::StreamAdapter::from(stream_app(stream_state, Duration::from_secs(10)));
-    let response = adapter
-        .ready()
-        .await
-        .unwrap()
-        .call(event(turn))
-        .await
-        .unwrap();
+    let (status, _) = stream_turn(&stream_state, &signer, "dave", "acme").await;
     assert_eq!(
-        response.metadata_prelude.status_code.as_u16(),
-        429,
+        status, 429,
         "the entity quota stored by the api container applies in the stream container"
+    );
+    assert!(
+        bedrock.received().is_empty(),
+        "refused before any model call"
+    );
+
+    // Another account's turn: graded F by the verifier, corrected once.
+    let (status, body) = stream_turn(&stream_state, &signer, "frank", "globex").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("### Corrections") && body.contains("Paris is in France."),
+        "the streamed answer carries its correction: {body}"
+    );
+    let graded = bedrock.received().iter().filter(|r| is_verifier(r)).count();
+    assert_eq!(graded, 2, "the answer and its correction were graded");
+    let (status, sessions) = call_api(
+        &api_state,
+        rest("GET", "/sessions", "frank", "globex", &[], None),
+    )
+    .await;
+    assert_eq!(status, 200, "{sessions}");
+    let session = sessions["items"][0]["sessionId"].as_str().unwrap();
+    let (status, messages) = call_api(
+        &api_state,
+        rest(
+            "GET",
+            &format!("/sessions/{session}/messages"),
+            "frank",
+            "globex",
+            &[],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{messages}");
+    let answer = &messages["items"][1];
+    assert!(
+        answer["content"]
+            .as_str()
+            .unwrap()
+            .ends_with("Paris is in France."),
+        "{answer}"
+    );
+    assert_eq!(answer["verifications"]["main"]["grade"], "F", "{answer}");
+    assert_eq!(
+        answer["verifications"]["correction"]["grade"], "A",
+        "{answer}"
     );
 
     // An admin changes the site through the api; a new api container
@@ -381,6 +413,85 @@ async fn each_function_composed_as_its_main_does_reads_the_stored_site() {
             locked_out: false
         }
     );
+}
+
+/// A streamed turn of `user` in `account` through `pika-stream`'s Function
+/// URL handler: the status and the body.
+async fn stream_turn(
+    state: &pika_http::AppState,
+    signer: &Authenticator,
+    user: &str,
+    account: &str,
+) -> (u16, String) {
+    let token = signer
+        .issue_dev_token(
+            DevClaims {
+                user_id: user.to_string(),
+                user_type: Some("internal-user".to_string()),
+                custom_data: json!({ "accountId": account }).as_object().unwrap().clone(),
+                ..DevClaims::default()
+            },
+            Duration::from_secs(600),
+            SystemTime::now(),
+        )
+        .unwrap();
+    let mut turn = fixture("function_url_post.json");
+    turn["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    turn["rawPath"] = json!("/chat/support/messages");
+    turn["requestContext"]["http"]["path"] = json!("/chat/support/messages");
+    turn["body"] = json!(json!({ "message": "Where is Paris?" }).to_string());
+    let mut adapter =
+        lambda_http::StreamAdapter::from(stream_app(state.clone(), Duration::from_secs(10)));
+    let response = adapter
+        .ready()
+        .await
+        .unwrap()
+        .call(event(turn))
+        .await
+        .unwrap();
+    let status = response.metadata_prelude.status_code.as_u16();
+    let mut body = Vec::new();
+    let mut stream = response.stream;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+            body.extend_from_slice(&chunk.unwrap());
+        }
+    })
+    .await
+    .expect("the stream ends");
+    (status, String::from_utf8(body).unwrap())
+}
+
+/// Whether Bedrock received the verifier's request.
+fn is_verifier(r: &Received) -> bool {
+    r.body["system"][0]["text"]
+        .as_str()
+        .is_some_and(|s| s == VERIFIER_INSTRUCTION)
+}
+
+/// The fake Bedrock: the agent answers wrongly, then (asked again with the
+/// verifier's explanation) rightly; the verifier grades the wrong answer
+/// F and the right one A; anything else (the title) gets a title.
+fn bedrock_reply(r: &Received) -> Reply {
+    let said = r.body.to_string();
+    if r.path.ends_with("/converse-stream") {
+        let asked_again = r.body["messages"].as_array().map_or(0, Vec::len) > 1;
+        let answer = if asked_again {
+            "Paris is in France."
+        } else {
+            "Paris is in Germany."
+        };
+        Reply::Stream(converse_frames::answer(answer, 20, 6))
+    } else if is_verifier(r) {
+        let grade = if said.contains("Germany") { "F" } else { "A" };
+        Reply::Json(converse_json(
+            &json!({ "classification": grade, "explanation": "Paris is in France." }).to_string(),
+            30,
+            8,
+        ))
+    } else {
+        Reply::Json(converse_json("Where Paris is", 10, 4))
+    }
 }
 
 /// A session of the chat app with a message, waiting for insights.

@@ -56,6 +56,62 @@ impl Frame {
     }
 }
 
+/// Frames of Converse's stream (`ConverseStream`).
+pub mod converse_frames {
+    use super::Frame;
+    use serde_json::json;
+
+    pub fn text(index: i32, text: &str) -> Frame {
+        Frame::Event(
+            "contentBlockDelta",
+            json!({ "contentBlockIndex": index, "delta": { "text": text } }),
+        )
+    }
+
+    pub fn stop(reason: &str) -> Frame {
+        Frame::Event("messageStop", json!({ "stopReason": reason }))
+    }
+
+    pub fn metadata(input: u64, output: u64) -> Frame {
+        Frame::Event(
+            "metadata",
+            json!({
+                "usage": { "inputTokens": input, "outputTokens": output, "totalTokens": input + output },
+                "metrics": { "latencyMs": 120 }
+            }),
+        )
+    }
+
+    pub fn message_start() -> Frame {
+        Frame::Event("messageStart", json!({ "role": "assistant" }))
+    }
+
+    pub fn block_stop(index: i32) -> Frame {
+        Frame::Event("contentBlockStop", json!({ "contentBlockIndex": index }))
+    }
+
+    /// A whole streamed text answer: start, the text, stop, usage.
+    pub fn answer(said: &str, input: u64, output: u64) -> Vec<Frame> {
+        vec![
+            message_start(),
+            text(0, said),
+            block_stop(0),
+            stop("end_turn"),
+            metadata(input, output),
+        ]
+    }
+}
+
+/// A `Converse` (non-streaming) reply with `text` and its usage.
+pub fn converse_json(text: &str, input: u64, output: u64) -> Value {
+    serde_json::json!({
+        "output": { "message": { "role": "assistant", "content": [{ "text": text }] } },
+        "stopReason": "end_turn",
+        "usage": { "inputTokens": input, "outputTokens": output, "totalTokens": input + output },
+        "metrics": { "latencyMs": 100 }
+    })
+}
+
 /// One scripted answer.
 pub enum Reply {
     /// 200 `application/vnd.amazon.eventstream` with these frames.
@@ -84,10 +140,14 @@ pub struct Received {
     pub body: Value,
 }
 
+/// Picks the reply to a request (see [`FakeBedrock::start_routed`]).
+type Route = Arc<dyn Fn(&Received) -> Reply + Send + Sync>;
+
 #[derive(Clone, Default)]
 struct Shared {
     replies: Arc<Mutex<VecDeque<Reply>>>,
     received: Arc<Mutex<Vec<Received>>>,
+    route: Option<Route>,
 }
 
 /// A running fake Bedrock endpoint.
@@ -102,6 +162,20 @@ impl FakeBedrock {
     pub async fn start(replies: Vec<Reply>) -> Self {
         let shared = Shared::default();
         shared.replies.lock().unwrap().extend(replies);
+        Self::serve(shared).await
+    }
+
+    /// Starts a server that answers each request with `route`'s reply to
+    /// it (for callers whose requests may come in any order).
+    pub async fn start_routed(route: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Self {
+        Self::serve(Shared {
+            route: Some(Arc::new(route)),
+            ..Shared::default()
+        })
+        .await
+    }
+
+    async fn serve(shared: Shared) -> Self {
         let app = Router::new().fallback(answer).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -148,13 +222,15 @@ async fn answer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.received.lock().unwrap().push(Received {
+    let received = Received {
         method: method.to_string(),
         path: uri.path().to_string(),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    });
-    let reply = shared.replies.lock().unwrap().pop_front();
+    };
+    let routed = shared.route.as_ref().map(|route| route(&received));
+    shared.received.lock().unwrap().push(received);
+    let reply = routed.or_else(|| shared.replies.lock().unwrap().pop_front());
     let Some(reply) = reply else {
         return json_response(500, "InternalServerException", "no scripted reply left");
     };
