@@ -263,8 +263,19 @@ async fn a_retried_message_is_replayed_from_the_start_transaction() {
     assert_eq!(p.fakes.runtime.calls(), 1, "no second model call");
 }
 
-#[tokio::test]
-async fn a_session_deleted_during_its_turn_keeps_nothing_and_counts_the_tokens() {
+/// How a turn's session goes away while the turn runs.
+#[derive(Clone, Copy, Debug)]
+enum Removal {
+    /// Its owner deletes it.
+    DeleteSession,
+    /// A site admin erases its owner.
+    EraseUser,
+}
+
+/// A turn whose session goes (`removal`) while it answers: the stream ends
+/// `not_found`, nothing of the session is left on DynamoDB, and the turn's
+/// tokens are counted (no quota bypass by deleting).
+async fn removed_during_its_turn(removal: Removal) {
     let p = platform().await;
     p.fakes.runtime.push(
         Script::new()
@@ -287,34 +298,84 @@ async fn a_session_deleted_during_its_turn_keeps_nothing_and_counts_the_tokens()
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let sessions = pika_service::SessionService::new(
-        p.ports.clone(),
-        Arc::new(ConfigCache::new(p.ports.clone(), Duration::from_secs(60))),
-    );
-    sessions.delete(&alice, &stream.session_id).await.unwrap();
+    match removal {
+        Removal::DeleteSession => {
+            let sessions = pika_service::SessionService::new(
+                p.ports.clone(),
+                Arc::new(ConfigCache::new(p.ports.clone(), Duration::from_secs(60))),
+            );
+            sessions.delete(&alice, &stream.session_id).await.unwrap();
+        }
+        Removal::EraseUser => {
+            pika_service::CleanupService::new(p.ports.clone())
+                .erase_user(&fixtures::site_admin("root"), &alice.user_id)
+                .await
+                .unwrap();
+        }
+    }
     let mut events = Vec::new();
     while let Some(e) = stream.events.next().await {
         events.push(e.event);
     }
+    // A deleted session's turn finds it gone; an erasure stops the user's
+    // turns and waits for them to end before it deletes.
+    match removal {
+        Removal::DeleteSession => assert!(
+            matches!(events.last(), Some(TurnEvent::Error { code, .. }) if code == "not_found"),
+            "{events:?}"
+        ),
+        Removal::EraseUser => assert!(
+            matches!(events.last(), Some(TurnEvent::Done { .. })),
+            "{events:?}"
+        ),
+    }
     assert!(
-        matches!(events.last(), Some(TurnEvent::Error { code, .. }) if code == "not_found"),
-        "{events:?}"
+        p.ports
+            .sessions
+            .get(&stream.session_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "{removal:?}: the session is gone"
     );
     let messages = DynamoMessageStore::new(p.dynamo.clone());
-    assert!(messages
-        .latest(&stream.session_id, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        messages
+            .latest(&stream.session_id, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{removal:?}: no message is left"
+    );
     let since = fixtures::t0() - pika_domain::chrono::Duration::hours(2);
     let buckets = DynamoUsageLedger::new(p.dynamo.clone())
-        .buckets(QuotaScope::User, "alice", since)
+        .buckets(QuotaScope::Entity, "acme", since)
         .await
         .unwrap();
     assert!(
         buckets.iter().map(|b| b.tokens).sum::<u64>() >= 45,
-        "the turn's tokens are counted: {buckets:?}"
+        "{removal:?}: the turn's tokens are counted: {buckets:?}"
     );
+    if let Removal::EraseUser = removal {
+        let own = DynamoUsageLedger::new(p.dynamo.clone())
+            .buckets(QuotaScope::User, "alice", since)
+            .await
+            .unwrap();
+        assert!(
+            own.is_empty(),
+            "the erased user's counters stay gone: {own:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_session_deleted_during_its_turn_keeps_nothing_and_counts_the_tokens() {
+    removed_during_its_turn(Removal::DeleteSession).await;
+}
+
+#[tokio::test]
+async fn a_user_erased_during_their_turn_keeps_nothing_and_counts_the_tokens() {
+    removed_during_its_turn(Removal::EraseUser).await;
 }
 
 #[tokio::test]

@@ -17,25 +17,6 @@ use pika_domain::verification::VERIFIER_INSTRUCTION;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// A development token with roles and an account (the entity).
-async fn token(
-    http: &reqwest::Client,
-    server: &LocalServer,
-    user: &str,
-    account: &str,
-    roles: &[&str],
-) -> String {
-    let reply = exchange(http.post(server.url("/dev/token")).json(&json!({
-        "userId": user,
-        "userType": "internal-user",
-        "roles": roles,
-        "customData": { "accountId": account },
-    })))
-    .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json()["token"].as_str().unwrap().to_string()
-}
-
 async fn put_site(
     http: &reqwest::Client,
     server: &LocalServer,

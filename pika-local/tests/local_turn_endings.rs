@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 //! The local server (SQLite, which has no foreign keys) when a session is
-//! deleted while its answer streams: the stream ends with `not_found`,
-//! nothing of the session is left in the database, and the turn's tokens
-//! are counted in the usage ledger all the same (no quota bypass).
+//! deleted, or its owner erased, while its answer streams: the stream ends
+//! with `not_found`, nothing of the session is left in the database, and
+//! the turn's tokens are counted in the usage ledger all the same (no
+//! quota bypass).
 
 mod local_server_support;
 mod local_support;
@@ -17,8 +18,26 @@ use pika_ports::{MessageStore, PageRequest, SessionStore, UsageLedger};
 use serde_json::json;
 use std::time::Duration;
 
+/// How a turn's session goes away while the turn runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Removal {
+    /// `DELETE /sessions/{id}` by its owner.
+    DeleteSession,
+    /// `DELETE /admin/users/{id}/data` by a site admin.
+    EraseUser,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_session_while_it_answers_leaves_nothing_and_counts_the_tokens() {
+    removed_while_it_answers(Removal::DeleteSession).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasing_a_user_while_their_session_answers_leaves_nothing_and_counts_the_tokens() {
+    removed_while_it_answers(Removal::EraseUser).await;
+}
+
+async fn removed_while_it_answers(removal: Removal) {
     bounded(async {
         let dir = tempfile::tempdir().unwrap();
         // Each streamed word 150 ms apart: the answer takes over a second.
@@ -42,17 +61,42 @@ async fn deleting_a_session_while_it_answers_leaves_nothing_and_counts_the_token
             .unwrap()
             .to_string();
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let deleted = exchange(
-            http.delete(server.url(&format!("/sessions/{session}")))
-                .bearer_auth(&token),
-        )
-        .await;
-        assert_eq!(deleted.status, 204, "{}", deleted.body);
+        let removed = match removal {
+            Removal::DeleteSession => {
+                exchange(
+                    http.delete(server.url(&format!("/sessions/{session}")))
+                        .bearer_auth(&token),
+                )
+                .await
+            }
+            Removal::EraseUser => {
+                let admin =
+                    local_support::token(&http, &server, "root", "ops", &["pika:site-admin"]).await;
+                exchange(
+                    http.delete(server.url("/admin/users/dora/data"))
+                        .bearer_auth(&admin),
+                )
+                .await
+            }
+        };
+        assert!(
+            removed.status == 204 || removed.status == 200,
+            "{removal:?}: {} {}",
+            removed.status,
+            removed.body
+        );
         let body = response.text().await.unwrap();
         let ended = events(&body);
         let last = ended.last().unwrap();
-        assert_eq!(last.name, "error", "{body}");
-        assert_eq!(last.data["code"], "not_found", "{body}");
+        match removal {
+            // The turn finds its session gone.
+            Removal::DeleteSession => {
+                assert_eq!(last.name, "error", "{body}");
+                assert_eq!(last.data["code"], "not_found", "{body}");
+            }
+            // The erasure stops the user's turns and waits for them to end.
+            Removal::EraseUser => assert_eq!(last.name, "done", "{body}"),
+        }
 
         let db = SqliteDb::open(dir.path().join("pika.db")).unwrap();
         let stores = SqliteStores::new(db);
@@ -65,9 +109,14 @@ async fn deleting_a_session_while_it_answers_leaves_nothing_and_counts_the_token
             .unwrap();
         assert!(left.items.is_empty(), "{:?}", left.items);
         let since = Utc::now() - Span::hours(2);
+        // An erased user's own counters go with them; the entity's stay.
+        let (scope, key) = match removal {
+            Removal::DeleteSession => (QuotaScope::User, "dora"),
+            Removal::EraseUser => (QuotaScope::Entity, "chat-app-global"),
+        };
         let counted: u64 = stores
             .usage
-            .buckets(QuotaScope::User, "dora", since)
+            .buckets(scope, key, since)
             .await
             .unwrap()
             .iter()
@@ -80,6 +129,15 @@ async fn deleting_a_session_while_it_answers_leaves_nothing_and_counts_the_token
         let search = get(&http, &server, &token, "/search?q=story").await;
         assert_eq!(search.status, 200, "{}", search.body);
         assert_eq!(search.json()["items"], json!([]), "{}", search.body);
+        if removal == Removal::EraseUser {
+            // The erased user's own counters are gone and stay gone.
+            let left = stores
+                .usage
+                .buckets(QuotaScope::User, "dora", since)
+                .await
+                .unwrap();
+            assert!(left.is_empty(), "{left:?}");
+        }
         server.stop().await;
     })
     .await;

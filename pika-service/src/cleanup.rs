@@ -9,6 +9,14 @@ use pika_domain::ids::UserId;
 use pika_domain::session::Session;
 use pika_domain::user::User;
 use pika_ports::PageRequest;
+use std::time::Duration;
+
+/// The longest an erasure waits for the user's running turns to stop (a
+/// stop reaches a runner within one heartbeat; a turn whose process died
+/// holds its session until its hold runs out, and is not waited for).
+const SETTLE_WAIT: Duration = Duration::from_secs(5);
+/// How often an erasure looks whether the stopped turns ended.
+const SETTLE_POLL: Duration = Duration::from_millis(100);
 
 /// What an erasure removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,6 +92,7 @@ impl CleanupService {
             ));
         }
         let p = &self.ports;
+        self.settle_turns(user).await?;
         let mut report = ErasureReport::default();
         // Deleting sessions while paging would shift the pages: always read
         // the first page again until it is empty.
@@ -109,5 +118,47 @@ impl CleanupService {
         tracing::info!(target: "pika::audit", actor = %caller.user_id, action = "erase_user", user = %user,
             sessions = report.sessions, files = report.files, "user data erased");
         Ok(report)
+    }
+
+    /// Stops the running turns of `user`'s sessions, in any process, and
+    /// waits (at most [`SETTLE_WAIT`]) until they ended: a turn that
+    /// finished after the erasure would count its tokens under the erased
+    /// user's id again. Stopped first, its answer and counts land before
+    /// the erasure deletes them.
+    async fn settle_turns(&self, user: &UserId) -> Result<(), ServiceError> {
+        let p = &self.ports;
+        let mut running = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = p
+                .sessions
+                .list_by_user(user, None, PageRequest { limit: 100, cursor })
+                .await?;
+            for session in &page.items {
+                let id = session.session_id;
+                if retry_transient(|| p.turns.request_stop(&id, p.clock.now())).await? {
+                    running.push(id);
+                }
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let deadline = tokio::time::Instant::now() + SETTLE_WAIT;
+        while !running.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(SETTLE_POLL).await;
+            let mut still = Vec::new();
+            for id in running {
+                if retry_transient(|| p.turns.request_stop(&id, p.clock.now())).await? {
+                    still.push(id);
+                }
+            }
+            running = still;
+        }
+        if !running.is_empty() {
+            tracing::warn!(user = %user, turns = running.len(), "erasing while turns still hold their sessions");
+        }
+        Ok(())
     }
 }

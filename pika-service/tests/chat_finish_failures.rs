@@ -195,16 +195,20 @@ async fn erasing_the_user_during_a_turn_keeps_nothing_of_it_and_counts_the_token
         .unwrap();
     let events = collect(&mut stream).await;
 
+    // The erasure stops the user's turns and waits for them to end, so
+    // their answers and counts land before it deletes them.
     assert!(
-        matches!(events.last().unwrap(), TurnEvent::Error { code, .. } if code == "not_found"),
+        matches!(events.last().unwrap(), TurnEvent::Done { .. }),
         "{events:?}"
     );
     assert!(p.fakes.sessions.find(&stream.session_id).is_none());
     assert!(p.fakes.messages.of_session(&stream.session_id).is_empty());
     assert!(p.fakes.search.documents().is_empty());
-    // The entity's quota still sees the turn (no bypass by erasure).
+    // The entity's quota still sees the turn (no bypass by erasure); the
+    // erased user's own counters are gone and stay gone.
     assert_eq!(
         p.fakes.usage.total_tokens(QuotaScope::Entity, "acme"),
         turn_tokens(&events)
     );
+    assert_eq!(p.fakes.usage.total_tokens(QuotaScope::User, "alice"), 0);
 }

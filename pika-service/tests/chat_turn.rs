@@ -513,3 +513,55 @@ async fn sessions_are_marked_for_insights_when_the_feature_is_on() {
     let session = p.fakes.sessions.find(&stream.session_id).unwrap();
     assert_eq!(session.insight_status, InsightStatus::Pending);
 }
+
+/// A turn stopped before its model reported any usage is charged an
+/// estimate (prompt and what was said), not nothing: stopping every turn
+/// just before its end is no way around the quota.
+#[tokio::test]
+async fn a_stop_before_the_model_reports_usage_is_charged_an_estimate() {
+    let p = Platform::standard().await;
+    let said = "word ".repeat(200);
+    p.fakes
+        .runtime
+        .push(Script::new().delta(said.clone()).hang());
+    let alice = fixtures::customer("alice");
+    let mut stream = p
+        .chat
+        .send(
+            &alice,
+            SendMessage::new(
+                TurnTarget::NewSession(fixtures::chat_app_id(APP)),
+                "Tell me a very long story",
+            ),
+        )
+        .await
+        .unwrap();
+    while let Some(e) = futures::StreamExt::next(&mut stream.events).await {
+        if matches!(e.event, TurnEvent::Delta { .. }) {
+            break;
+        }
+    }
+    assert!(p.chat.stop(&alice, &stream.session_id).await.unwrap());
+    collect(&mut stream).await;
+
+    let answer = p
+        .fakes
+        .messages
+        .of_session(&stream.session_id)
+        .pop()
+        .unwrap();
+    assert!(answer.stopped);
+    let usage = answer.usage.unwrap();
+    assert_eq!(
+        usage.output_tokens, 250,
+        "1000 characters said, about 4 per token"
+    );
+    assert!(usage.input_tokens > 0, "the prompt is charged: {usage:?}");
+    assert_eq!(
+        p.fakes
+            .usage
+            .total_tokens(pika_domain::quota::QuotaScope::User, "alice"),
+        usage.input_tokens + usage.output_tokens,
+        "and counted against the quota"
+    );
+}

@@ -375,6 +375,25 @@ pub async fn sign_in(http: &reqwest::Client, server: &LocalServer, user: &str) -
     body["token"].as_str().unwrap().to_string()
 }
 
+/// A development token with roles and an account (the entity).
+pub async fn token(
+    http: &reqwest::Client,
+    server: &LocalServer,
+    user: &str,
+    account: &str,
+    roles: &[&str],
+) -> String {
+    let reply = exchange(http.post(server.url("/dev/token")).json(&json!({
+        "userId": user,
+        "userType": "internal-user",
+        "roles": roles,
+        "customData": { "accountId": account },
+    })))
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["token"].as_str().unwrap().to_string()
+}
+
 /// One SSE event read back: its name and data.
 #[derive(Debug, Clone)]
 pub struct Event {

@@ -5,6 +5,7 @@ use super::emitter::Emitter;
 use super::ChatInner;
 use futures::StreamExt;
 use pika_domain::cost::TokenUsage;
+use pika_domain::history::estimate_tokens;
 use pika_domain::ids::SessionId;
 use pika_domain::message::{Role, ToolCallRecord};
 use pika_domain::tool::output::capped;
@@ -131,7 +132,11 @@ pub(super) async fn run(
             r = inner.ports.runtime.invoke(request) => Ok(r),
         };
         let mut events = match invoked {
-            Err(end) => return finish(end, conversation, text, tool_calls, tokens),
+            Err(end) => {
+                // The request may be on its way: its prompt is charged.
+                tokens += estimate_call(cx, &conversation, "");
+                return finish(end, conversation, text, tool_calls, tokens);
+            }
             Ok(Err(e)) => {
                 return finish(LoopEnd::Failed(e), conversation, text, tool_calls, tokens)
             }
@@ -140,6 +145,18 @@ pub(super) async fn run(
 
         let mut call_text = String::new();
         let mut requested: Vec<(String, String, Value)> = Vec::new();
+        // Whether this call reported its usage; a call cut before it did
+        // (stopped, out of time, failed, broken off) is charged an
+        // estimate, so stopping a turn just before its end is no way
+        // around the quota.
+        let mut reported = false;
+        let unreported = |reported: bool, conversation: &[ConversationMessage], said: &str| {
+            if reported {
+                TokenUsage::default()
+            } else {
+                estimate_call(cx, conversation, said)
+            }
+        };
         let reason = loop {
             let next = tokio::select! {
                 biased;
@@ -149,10 +166,12 @@ pub(super) async fn run(
             };
             match next {
                 Next::Stop => {
-                    return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens)
+                    tokens += unreported(reported, &conversation, &call_text);
+                    return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens);
                 }
                 Next::OutOfTime => {
-                    return finish(LoopEnd::OutOfTime, conversation, text, tool_calls, tokens)
+                    tokens += unreported(reported, &conversation, &call_text);
+                    return finish(LoopEnd::OutOfTime, conversation, text, tool_calls, tokens);
                 }
                 Next::Item(Some(Ok(RuntimeEvent::TextDelta(t)))) => {
                     emit.delta(&t);
@@ -188,12 +207,17 @@ pub(super) async fn run(
                 Next::Item(Some(Ok(RuntimeEvent::Trace { kind, detail }))) => {
                     emit.trace(&kind, detail)
                 }
-                Next::Item(Some(Ok(RuntimeEvent::Usage(u)))) => tokens += u,
+                Next::Item(Some(Ok(RuntimeEvent::Usage(u)))) => {
+                    reported = true;
+                    tokens += u;
+                }
                 Next::Item(Some(Ok(RuntimeEvent::Completed(reason)))) => break reason,
                 Next::Item(Some(Err(e))) => {
-                    return finish(LoopEnd::Failed(e), conversation, text, tool_calls, tokens)
+                    tokens += unreported(reported, &conversation, &call_text);
+                    return finish(LoopEnd::Failed(e), conversation, text, tool_calls, tokens);
                 }
                 Next::Item(None) => {
+                    tokens += unreported(reported, &conversation, &call_text);
                     let cut = PortError::transient(
                         "the model's stream ended before the answer was complete",
                     );
@@ -274,6 +298,28 @@ pub(super) async fn run(
         });
     }
     finish(LoopEnd::ToolLimit, conversation, text, tool_calls, tokens)
+}
+
+/// An estimate of what a model call cut before it reported its usage
+/// cost: its prompt (instruction, conversation, tool specs) and what it had
+/// said, at about four characters per token.
+fn estimate_call(cx: &LoopContext, conversation: &[ConversationMessage], said: &str) -> TokenUsage {
+    let mut prompt = u64::from(estimate_tokens(&cx.instruction));
+    for message in conversation {
+        for block in &message.content {
+            let n = match block {
+                ContentBlock::Text { text } => estimate_tokens(text),
+                ContentBlock::ToolUse { input, .. } => estimate_tokens(&input.to_string()),
+                ContentBlock::ToolResult { output, .. } => estimate_tokens(&output.to_string()),
+            };
+            prompt += u64::from(n);
+        }
+    }
+    for spec in &cx.specs {
+        prompt += u64::from(estimate_tokens(&spec.description));
+        prompt += u64::from(estimate_tokens(&spec.input_schema.to_string()));
+    }
+    TokenUsage::new(prompt, u64::from(estimate_tokens(said)))
 }
 
 /// Resolves at `deadline`; never without one.
