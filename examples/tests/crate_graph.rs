@@ -322,3 +322,50 @@ fn the_local_server_compiles_no_aws() {
         );
     }
 }
+
+/// The features `dependency` is compiled with when `package` is built
+/// alone (as the release build of its binaries is), from `cargo tree`.
+fn features_of(package: &str, dependency: &str) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .args([
+            "tree",
+            "-p",
+            package,
+            "-e",
+            "normal",
+            "-i",
+            dependency,
+            "--depth",
+            "0",
+            "--prefix",
+            "none",
+            "--format",
+            "{f}",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .flat_map(|l| l.split(','))
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// `POST /dev/token` mints a token for anyone: the Lambda binaries are
+/// built without it; only the local server has it.
+#[test]
+fn development_tokens_exist_in_the_local_server_only() {
+    let lambda = features_of("pika-lambda-shell", "pika-http");
+    assert!(!lambda.contains("dev-tokens"), "{lambda:?}");
+    let local = features_of("pika-local", "pika-http");
+    assert!(local.contains("dev-tokens"), "{local:?}");
+}

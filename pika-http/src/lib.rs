@@ -9,6 +9,7 @@
 //! ([`openapi`]).
 
 pub mod auth;
+pub mod dev_tokens;
 pub mod extract;
 pub mod openapi;
 pub mod problem;
@@ -45,8 +46,10 @@ pub struct ApiConfig {
     pub heartbeat: Duration,
     /// Origins allowed by CORS; empty means no CORS headers. `*` allows any.
     pub cors_origins: Vec<String>,
-    /// Whether `POST /dev/token` exists (the local server only; never on Lambda).
-    pub dev_tokens: bool,
+    /// When set, `POST /dev/token` exists under this policy (the local
+    /// server only, and only with the `dev-tokens` feature; see
+    /// [`dev_tokens`]).
+    pub dev_tokens: Option<dev_tokens::DevTokens>,
     /// Per-user rate limit (the local server; on Lambda API Gateway throttles).
     pub rate_limit: Option<RateLimit>,
     /// When set, turns are refused up front (503 `model_unavailable`) with
@@ -72,7 +75,7 @@ impl Default for ApiConfig {
             body_limit_bytes: 256 * 1024,
             heartbeat: crate::streaming::HEARTBEAT,
             cors_origins: Vec::new(),
-            dev_tokens: false,
+            dev_tokens: None,
             rate_limit: None,
             turns_unavailable: None,
             turns_endpoint: None,
@@ -145,7 +148,7 @@ impl AppState {
 /// The API router: every route of PIKA.md §11 with authentication, limits,
 /// CORS, request ids and tracing.
 pub fn router(state: AppState) -> Router {
-    let public = routes::public_routes(state.api.dev_tokens);
+    let public = routes::public_routes(state.api.dev_tokens.is_some());
     let limiter = state.api.rate_limit.map(|r| Arc::new(r.build()));
     let protected = routes::protected_routes()
         .layer(middleware::from_fn_with_state(limiter, rate_limit::enforce))

@@ -29,7 +29,7 @@ impl Modify for BearerAuth {
     security(("bearer" = [])),
     modifiers(&BearerAuth),
     paths(
-        misc::health, misc::openapi, misc::dev_token, misc::shared, misc::search, misc::memory, misc::insights, misc::insight,
+        misc::health, misc::openapi, misc::shared, misc::search, misc::memory, misc::insights, misc::insight,
         sessions::list, sessions::create, sessions::get, sessions::delete, sessions::messages, sessions::title,
         sessions::pin, sessions::unpin, sessions::share, sessions::unshare, sessions::feedback, sessions::upload,
         turns::send_new, turns::send_in_session, turns::resume, turns::stop,
@@ -42,12 +42,25 @@ impl Modify for BearerAuth {
     components(schemas(
         super::problem::Problem,
         super::wire::CreateSession, super::wire::SendBody, super::wire::TitleBody, super::wire::FeedbackBody,
-        super::wire::UploadBody, super::wire::SiteBody, super::wire::TriageBody, super::wire::DevTokenBody,
+        super::wire::UploadBody, super::wire::SiteBody, super::wire::TriageBody,
     ))
 )]
 struct ApiDoc;
 
+/// `POST /dev/token`, in builds that have it.
+#[cfg(feature = "dev-tokens")]
+#[derive(OpenApi)]
+#[openapi(
+    paths(super::routes::dev::dev_token),
+    components(schemas(super::wire::DevTokenBody))
+)]
+struct DevTokenDoc;
+
 /// The document as JSON.
 pub fn document() -> serde_json::Value {
-    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+    #[allow(unused_mut)]
+    let mut doc = ApiDoc::openapi();
+    #[cfg(feature = "dev-tokens")]
+    doc.merge(DevTokenDoc::openapi());
+    serde_json::to_value(doc).unwrap_or_default()
 }

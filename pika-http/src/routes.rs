@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod chatapps;
+#[cfg(feature = "dev-tokens")]
+pub mod dev;
 pub mod misc;
 pub mod sessions;
 pub mod turns;
@@ -24,11 +26,15 @@ pub fn public_routes(dev_tokens: bool) -> Router<AppState> {
     let router = Router::new()
         .route("/health", get(misc::health))
         .route("/openapi.json", get(misc::openapi));
+    #[cfg(feature = "dev-tokens")]
     if dev_tokens {
-        router.route("/dev/token", post(misc::dev_token))
-    } else {
-        router
+        return router.route("/dev/token", post(dev::dev_token));
     }
+    #[cfg(not(feature = "dev-tokens"))]
+    if dev_tokens {
+        tracing::warn!("development tokens were asked for, but this build has no dev-tokens feature: POST /dev/token does not exist");
+    }
+    router
 }
 
 /// Routes that need an authenticated caller.

@@ -169,6 +169,7 @@ async fn unknown_routes_are_404_problems_and_wrong_methods_405() {
     reply.code();
 }
 
+#[cfg(feature = "dev-tokens")]
 #[tokio::test]
 async fn dev_token_exists_only_when_configured() {
     let api = Api::new().await;
@@ -183,7 +184,7 @@ async fn dev_token_exists_only_when_configured() {
     problem(&reply, 404, "not_found");
 
     let config = ApiConfig {
-        dev_tokens: true,
+        dev_tokens: Some(pika_http::dev_tokens::DevTokens::default()),
         ..ApiConfig::default()
     };
     let api = Api::with(fixtures::site(), config).await;
@@ -214,6 +215,77 @@ async fn dev_token_exists_only_when_configured() {
         )
         .await;
     problem(&reply, 400, "invalid_request");
+}
+
+/// `POST /dev/token` answers only requests addressed to loopback, from no
+/// page or a loopback page, asking for allowed roles.
+#[cfg(feature = "dev-tokens")]
+#[tokio::test]
+async fn dev_tokens_are_fenced_to_loopback_and_allowed_roles() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let config = ApiConfig {
+        dev_tokens: Some(pika_http::dev_tokens::DevTokens {
+            allowed_roles: vec!["pika:content-admin".to_string()],
+        }),
+        ..ApiConfig::default()
+    };
+    let api = Api::with(fixtures::site(), config).await;
+    let ask = |host: &str, origin: Option<&str>, roles: serde_json::Value| {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/dev/token")
+            .header("host", host)
+            .header("content-type", "application/json");
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.body(Body::from(
+            json!({ "userId": "dev-1", "roles": roles }).to_string(),
+        ))
+        .unwrap()
+    };
+    expect(&api.send(ask("127.0.0.1:8080", None, json!([]))).await, 200);
+    expect(
+        &api.send(ask(
+            "localhost:8080",
+            Some("http://localhost:8080"),
+            json!(["pika:content-admin"]),
+        ))
+        .await,
+        200,
+    );
+    for (host, origin, roles, why) in [
+        ("pika.example.com", None, json!([]), "a public host name"),
+        ("10.0.0.7:8080", None, json!([]), "a LAN address"),
+        (
+            "localhost:8080",
+            Some("http://evil.example"),
+            json!([]),
+            "DNS rebinding: a foreign page",
+        ),
+        (
+            "localhost:8080",
+            Some("null"),
+            json!([]),
+            "an opaque origin",
+        ),
+        (
+            "localhost:8080",
+            None,
+            json!(["pika:site-admin"]),
+            "a role the configuration does not allow",
+        ),
+    ] {
+        let reply = api.send(ask(host, origin, roles)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{why}: {}",
+            reply.text()
+        );
+        assert_eq!(reply.json()["code"], "forbidden", "{why}");
+    }
 }
 
 #[tokio::test]

@@ -98,7 +98,9 @@ pub fn site_seed(env: &LambdaEnv) -> SiteConfig {
 pub fn api_config(env: &LambdaEnv) -> ApiConfig {
     ApiConfig {
         cors_origins: env.cors_origins.clone(),
-        dev_tokens: false,
+        // Never: the Lambda binaries are built without the dev-tokens
+        // feature, so the route does not exist in them at all.
+        dev_tokens: None,
         rate_limit: None,
         turns_endpoint: match env.function {
             FunctionKind::Api => Some(

@@ -103,8 +103,16 @@ pub struct AuthSection {
     pub issuer: String,
     /// Required `aud`.
     pub audience: String,
-    /// Whether `POST /dev/token` and `pika-local token` work (default true).
+    /// Whether `POST /dev/token` exists (`PIKA_DEV_TOKENS`; default off):
+    /// anyone who reaches it signs in as anyone. The server refuses to
+    /// start with it unless it binds loopback and no identity provider
+    /// (`jwks_file`, `jwks_url`) is configured, and it answers only
+    /// requests addressed to loopback from loopback pages.
     pub dev_tokens: bool,
+    /// The roles a development token may carry over HTTP
+    /// (`PIKA_DEV_TOKEN_ROLES`, comma-separated; default none). `pika-local
+    /// token`, run by whoever can read the data directory, is not bound by it.
+    pub dev_token_roles: Vec<String>,
 }
 
 impl Default for AuthSection {
@@ -115,7 +123,8 @@ impl Default for AuthSection {
             jwks_url: None,
             issuer: "pika-local".to_string(),
             audience: "pika".to_string(),
-            dev_tokens: true,
+            dev_tokens: false,
+            dev_token_roles: Vec::new(),
         }
     }
 }
@@ -256,6 +265,17 @@ impl LocalConfig {
         if let Some(v) = env("PIKA_JWT_SECRET") {
             self.auth.hs256_secret = Some(v);
         }
+        if let Some(v) = env("PIKA_DEV_TOKENS") {
+            self.auth.dev_tokens = matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "on");
+        }
+        if let Some(v) = env("PIKA_DEV_TOKEN_ROLES") {
+            self.auth.dev_token_roles = v
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
         if let Some(v) = env("PIKA_MODEL_BASE_URL") {
             self.model.base_url = Some(v).filter(|s| !s.is_empty());
         }
@@ -279,6 +299,17 @@ impl LocalConfig {
                 _ => Provider::Auto,
             };
         }
+    }
+
+    /// Whether an identity provider is configured (a JWKS file or URL).
+    pub fn has_identity_provider(&self) -> bool {
+        let file = self
+            .auth
+            .jwks_file
+            .as_ref()
+            .is_some_and(|f| !f.as_os_str().is_empty());
+        let url = self.auth.jwks_url.as_ref().is_some_and(|u| !u.is_empty());
+        file || url
     }
 
     /// The data directory (default `./pika-data`).

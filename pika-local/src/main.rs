@@ -67,11 +67,18 @@ fn banner(platform: &server::LocalPlatform, config: &LocalConfig) -> String {
             pika_local::unconfigured::MESSAGE
         ),
     };
+    let over_http = if config.auth.dev_tokens {
+        format!(
+            "  # or: curl -s -X POST {url}/dev/token -H 'content-type: application/json' -d '{{\"userId\":\"alice\"}}'\n"
+        )
+    } else {
+        String::new()
+    };
     format!(
         "\nPika is running at {url} ({model}).\n\n\
          Get a development token:\n  \
-         TOKEN=$(PIKA_DATA_DIR={data} {exe} token --user alice --type internal-user)\n  \
-         # or: curl -s -X POST {url}/dev/token -H 'content-type: application/json' -d '{{\"userId\":\"alice\"}}'\n\n\
+         TOKEN=$(PIKA_DATA_DIR={data} {exe} token --user alice --type internal-user)\n\
+         {over_http}\n\
          Chat with the demo agent (streamed as server-sent events):\n  \
          curl -N -X POST {url}/chat/demo/messages -H \"authorization: Bearer $TOKEN\" \\\n       \
          -H 'content-type: application/json' -d '{{\"message\":\"What time is it in Tokyo?\"}}'\n\n\

@@ -5,6 +5,7 @@ use super::{bootstrap, files, secrets, unconfigured};
 use axum::Router;
 use pika_domain::cost::PriceTable;
 use pika_http::auth::{AuthConfig, AuthMode, Authenticator, DevClaims, JwksSource};
+use pika_http::dev_tokens::DevTokens;
 use pika_http::{router, ApiConfig, AppState, RateLimit};
 use pika_local_adapters::files::LocalFileStore;
 use pika_local_adapters::inline_tools::{demo, InlineTools};
@@ -143,17 +144,21 @@ pub async fn authenticator(config: &LocalConfig) -> Result<Authenticator, String
     let dir = config.data_dir();
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
-    let secret = match config
+    let explicit = config
         .auth
         .hs256_secret
         .as_deref()
-        .filter(|s| !s.is_empty())
-    {
-        Some(s) => s.as_bytes().to_vec(),
-        None => secrets::load_or_create(&dir.join("jwt-secret"), 32)?,
+        .filter(|s| !s.is_empty());
+    // Beside an identity provider, HS256 tokens are accepted only with a
+    // secret the operator set: the generated one signs development tokens,
+    // which never count once real sign-in exists.
+    let secret = match explicit {
+        Some(s) => Some(s.as_bytes().to_vec()),
+        None if config.has_identity_provider() => None,
+        None => Some(secrets::load_or_create(&dir.join("jwt-secret"), 32)?),
     };
     let mut auth = AuthConfig::new(AuthMode::Jwt);
-    auth.hs256_secret = Some(secret);
+    auth.hs256_secret = secret;
     auth.issuer = Some(config.auth.issuer.clone());
     auth.audience = Some(config.auth.audience.clone());
     auth.jwks = match (&config.auth.jwks_file, &config.auth.jwks_url) {
@@ -166,13 +171,47 @@ pub async fn authenticator(config: &LocalConfig) -> Result<Authenticator, String
         .map_err(|e| format!("authentication setup: {e}"))
 }
 
+/// The policy of `POST /dev/token`, when `[auth] dev_tokens` asks for it.
+///
+/// # Errors
+/// When it is asked for on a server that binds beyond loopback, or beside
+/// an identity provider: refused outright, rather than started open.
+fn dev_tokens(config: &LocalConfig) -> Result<Option<DevTokens>, String> {
+    if !config.auth.dev_tokens {
+        return Ok(None);
+    }
+    if !binds_loopback(&config.server.bind) {
+        return Err(format!(
+            "[auth] dev_tokens needs a loopback bind (127.0.0.1, [::1] or localhost), not {}: anyone who reaches POST /dev/token signs in as anyone",
+            config.server.bind
+        ));
+    }
+    if config.has_identity_provider() {
+        return Err(
+            "[auth] dev_tokens cannot be on beside an identity provider (jwks_file / jwks_url)"
+                .to_string(),
+        );
+    }
+    Ok(Some(DevTokens {
+        allowed_roles: config.auth.dev_token_roles.clone(),
+    }))
+}
+
+/// Whether `bind` (`host:port`) listens on loopback only.
+fn binds_loopback(bind: &str) -> bool {
+    pika_http::dev_tokens::is_loopback_authority(bind)
+}
+
 /// A development token for `claims`, valid 12 hours.
 ///
 /// # Errors
 /// When dev tokens are off or the claims are invalid.
 pub async fn dev_token(config: &LocalConfig, claims: DevClaims) -> Result<String, String> {
-    if !config.auth.dev_tokens {
-        return Err("development tokens are off ([auth] dev_tokens = false)".to_string());
+    if config.has_identity_provider() {
+        return Err(
+            "development tokens are never accepted beside an identity provider ([auth] jwks_file / jwks_url)"
+                .to_string(),
+        );
     }
     let auth = authenticator(config).await?;
     auth.issue_dev_token(claims, Duration::from_secs(12 * 3600), SystemTime::now())
@@ -274,7 +313,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     let api = ApiConfig {
         body_limit_bytes: config.server.body_limit_bytes,
         cors_origins: config.server.cors_origins.clone(),
-        dev_tokens: config.auth.dev_tokens,
+        dev_tokens: dev_tokens(config)?,
         rate_limit: Some(RateLimit {
             per_minute: config.server.rate_limit_per_minute,
             burst: config.server.rate_limit_burst,

@@ -1,11 +1,9 @@
-//! Health, the OpenAPI document, development tokens, shared sessions,
-//! search, memory and insights.
+//! Health, the OpenAPI document, shared sessions, search, memory and
+//! insights.
 
 use super::{parse_id, PageQuery};
-use crate::auth::DevClaims;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::extract::{ApiPath, ApiQuery, Caller};
 use crate::problem::ApiError;
-use crate::wire::DevTokenBody;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -15,7 +13,6 @@ use pika_domain::ids::{ChatAppId, EntityId, SessionId, ShareId, UserId};
 use pika_ports::{FeedbackFilter, SearchQuery, SearchSort};
 use serde::Deserialize;
 use serde_json::json;
-use std::time::{Duration, SystemTime};
 
 /// Liveness.
 #[utoipa::path(get, path = "/health", tag = "platform", responses((status = 200, description = "{status: ok}", body = serde_json::Value)))]
@@ -27,34 +24,6 @@ pub async fn health() -> impl IntoResponse {
 #[utoipa::path(get, path = "/openapi.json", tag = "platform", responses((status = 200, description = "OpenAPI 3 document", body = serde_json::Value)))]
 pub async fn openapi() -> impl IntoResponse {
     Json(crate::openapi::document())
-}
-
-/// How long development tokens live.
-const DEV_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
-
-/// A development JWT (local server only; never in a Lambda binary).
-#[utoipa::path(post, path = "/dev/token", tag = "platform", request_body = DevTokenBody,
-    responses((status = 200, description = "{token, expiresIn}", body = serde_json::Value), (status = 400, body = crate::problem::Problem)))]
-pub async fn dev_token(
-    State(s): State<AppState>,
-    ApiJson(body): ApiJson<DevTokenBody>,
-) -> Result<impl IntoResponse, ApiError> {
-    parse_id(&body.user_id, UserId::parse, "userId")?;
-    let claims = DevClaims {
-        user_id: body.user_id,
-        user_type: body.user_type,
-        roles: body.roles,
-        custom_data: body.custom_data,
-        first_name: None,
-        last_name: None,
-    };
-    let token = s
-        .auth
-        .issue_dev_token(claims, DEV_TOKEN_TTL, SystemTime::now())
-        .map_err(|e| ApiError::invalid(e.public_message()))?;
-    Ok(Json(
-        json!({ "token": token, "expiresIn": DEV_TOKEN_TTL.as_secs() }),
-    ))
 }
 
 /// A shared session and its first page of messages.

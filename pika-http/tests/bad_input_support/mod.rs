@@ -34,7 +34,10 @@ pub async fn send_raw(
     content_type: Option<&str>,
     body: impl Into<Body>,
 ) -> Reply {
-    let mut req = Request::builder().method(method).uri(path);
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost");
     if let Some(u) = user {
         req = req.header("authorization", format!("Bearer {}", api.token(u)));
     }

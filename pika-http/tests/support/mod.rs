@@ -122,7 +122,11 @@ impl Api {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = Request::builder().method(method).uri(path);
+        // As an HTTP/1.1 client does; `POST /dev/token` wants a loopback Host.
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost");
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }

@@ -281,6 +281,12 @@ pub fn config(dir: &Path, model_url: Option<&str>) -> LocalConfig {
     config.model.base_url = model_url.map(str::to_string);
     config.model.model = "fake-model".to_string();
     config.model.timeout_seconds = 20;
+    // The tests sign in through POST /dev/token, admins included.
+    config.auth.dev_tokens = true;
+    config.auth.dev_token_roles = vec![
+        "pika:site-admin".to_string(),
+        "pika:content-admin".to_string(),
+    ];
     config
 }
 
