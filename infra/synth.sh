@@ -104,7 +104,8 @@ if (($# == 0)); then
     -c guardrailId=gr0abc123 -c guardrailVersion=1 -c authorizer=false \
     -c agentRuntime=inline-agent -c insightsModelId=anthropic.claude-3-haiku-20240307-v1:0 \
     -c corsOrigins=https://chat.example.com,https://admin.example.com \
-    -c alarmChatAppIds=support,sales -c alarmEmail=ops@example.com -c tracing=true
+    -c alarmChatAppIds=support,sales -c alarmEmail=ops@example.com -c tracing=true \
+    -c hs256Tokens=true -c threatProtection=audit -c apiAccessLogs=false -c deletionProtection=false
   "${VENV}/bin/cfn-lint" --config-file .cfnlintrc.yaml -- "${full_out}/PikaStack.template.json"
   echo "    no errors, no warnings"
   done_step

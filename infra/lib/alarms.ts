@@ -8,6 +8,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -39,6 +40,8 @@ export interface AlarmsProps {
   readonly responseLatencyP95Ms?: number;
   /** SelfCorrectionRate (0..1) average threshold. */
   readonly selfCorrectionRate?: number;
+  /** The jobs' dead-letter queue: any message in it is a job that never ran. */
+  readonly jobDeadLetters?: sqs.IQueue;
 }
 
 export class Alarms extends Construct {
@@ -67,6 +70,15 @@ export class Alarms extends Construct {
       });
       this.alarm(`${name}-throttles`, `${props.prefix}-${name}: throttled invocations`, {
         metric: fn.metricThrottles({ period: five, statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+      });
+    }
+    if (props.jobDeadLetters) {
+      this.alarm('jobs-dead-letters', `${props.prefix}-jobs: scheduled job events that could not be delivered`, {
+        metric: props.jobDeadLetters.metricApproximateNumberOfMessagesVisible({
+          period: five,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
         threshold: 1,
       });
     }

@@ -3,9 +3,10 @@
 // streaming; the chat turn is not on the REST API, whose integrations
 // buffer and stop at 29 s).
 
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { Auth } from './auth';
 import { PikaConfig } from './config';
@@ -37,26 +38,61 @@ export class Api extends Construct {
     super(scope, id);
     const { config, auth } = props;
 
+    // One JSON line per request: who (the authorizer's `sub`), from where,
+    // what, the status and the request id that problem documents carry.
+    const accessLogs = config.apiAccessLogs
+      ? new logs.LogGroup(this, 'AccessLogs', {
+          logGroupName: `/aws/apigateway/${config.prefix}-api-access`,
+          retention: config.logRetention,
+          removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        })
+      : undefined;
+    const cors = config.corsOrigins.length > 0;
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       restApiName: `${config.prefix}-api`,
       description: 'Pika HTTP API (PIKA.md section 11) without the streamed chat turn',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      // No account-wide CloudWatch role from this stack (it is a singleton
-      // per account and region); stage metrics need none.
-      cloudWatchRole: false,
+      // Access logging needs API Gateway's account-level CloudWatch role (a
+      // singleton per account and region, kept when the stack goes).
+      cloudWatchRole: config.apiAccessLogs,
+      ...(config.apiAccessLogs ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: 'v1',
         throttlingRateLimit: config.apiRateLimit,
         throttlingBurstLimit: config.apiBurstLimit,
         metricsEnabled: true,
         tracingEnabled: config.tracing,
+        ...(accessLogs
+          ? {
+              accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+              accessLogFormat: apigw.AccessLogFormat.custom(
+                JSON.stringify({
+                  requestId: apigw.AccessLogField.contextRequestId(),
+                  time: apigw.AccessLogField.contextRequestTime(),
+                  ip: apigw.AccessLogField.contextIdentitySourceIp(),
+                  user: apigw.AccessLogField.contextAuthorizerClaims('sub'),
+                  method: apigw.AccessLogField.contextHttpMethod(),
+                  path: apigw.AccessLogField.contextPath(),
+                  status: apigw.AccessLogField.contextStatus(),
+                  bytes: apigw.AccessLogField.contextResponseLength(),
+                  latencyMs: apigw.AccessLogField.contextResponseLatency(),
+                  error: apigw.AccessLogField.contextErrorMessage(),
+                }),
+              ),
+            }
+          : {}),
       },
-      defaultCorsPreflightOptions: {
-        allowOrigins: config.corsOrigins,
-        allowMethods: apigw.Cors.ALL_METHODS,
-        allowHeaders: ALLOWED_HEADERS,
-        maxAge: Duration.hours(1),
-      },
+      // No origin configured: no cross-origin access at all.
+      ...(cors
+        ? {
+            defaultCorsPreflightOptions: {
+              allowOrigins: config.corsOrigins,
+              allowMethods: apigw.Cors.ALL_METHODS,
+              allowHeaders: ALLOWED_HEADERS,
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
     });
 
     // The stack declares its own output (ApiUrl).
@@ -67,7 +103,7 @@ export class Api extends Construct {
     // responses take one static origin: the configured one, or "*" when
     // several are configured (the API uses bearer tokens, not cookies).
     const origin = config.corsOrigins.length === 1 ? config.corsOrigins[0] : '*';
-    for (const type of [apigw.ResponseType.DEFAULT_4XX, apigw.ResponseType.DEFAULT_5XX]) {
+    for (const type of cors ? [apigw.ResponseType.DEFAULT_4XX, apigw.ResponseType.DEFAULT_5XX] : []) {
       this.restApi.addGatewayResponse(type === apigw.ResponseType.DEFAULT_4XX ? 'Default4xx' : 'Default5xx', {
         type,
         responseHeaders: {
@@ -117,13 +153,17 @@ export class Api extends Construct {
     this.streamUrl = props.streamFunction.addFunctionUrl({
       authType: lambda.FunctionUrlAuthType.NONE,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
-      cors: {
-        allowedOrigins: config.corsOrigins,
-        allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
-        allowedHeaders: ALLOWED_HEADERS.map((h) => h.toLowerCase()),
-        exposedHeaders: ['x-chatbot-session-id', 'x-request-id'],
-        maxAge: Duration.hours(1),
-      },
+      ...(cors
+        ? {
+            cors: {
+              allowedOrigins: config.corsOrigins,
+              allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
+              allowedHeaders: ALLOWED_HEADERS.map((h) => h.toLowerCase()),
+              exposedHeaders: ['x-chatbot-session-id', 'x-request-id'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
     });
   }
 }

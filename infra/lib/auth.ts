@@ -1,6 +1,7 @@
 // Identity: the Cognito user pool whose ID tokens the REST API's authorizer
-// and the stream function accept, and the HS256 key (a Secrets Manager
-// secret; functions get its ARN, never its value).
+// and the stream function accept, and — only when an operator opts in
+// (`hs256Tokens`) — an HS256 key (a Secrets Manager secret; functions get
+// its ARN, never its value).
 
 import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -9,6 +10,10 @@ import { Construct } from 'constructs';
 
 export interface AuthProps {
   readonly prefix: string;
+  /** Create the HS256 key (PIKA_JWT_SECRET_ARN). */
+  readonly hs256Tokens: boolean;
+  /** Cognito threat protection: full function, audit only, or off. */
+  readonly threatProtection: 'full' | 'audit' | 'off';
 }
 
 export class Auth extends Construct {
@@ -18,8 +23,8 @@ export class Auth extends Construct {
   readonly issuer: string;
   /** The pool's JWKS URL. */
   readonly jwksUrl: string;
-  /** The HS256 key of PIKA_JWT_SECRET_ARN (a random 64-character string). */
-  readonly jwtSecret: secretsmanager.Secret;
+  /** The HS256 key of PIKA_JWT_SECRET_ARN (a random 64-character string), when `hs256Tokens`. */
+  readonly jwtSecret?: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: AuthProps) {
     super(scope, id);
@@ -46,6 +51,16 @@ export class Auth extends Construct {
         userType: new cognito.StringAttribute({ mutable: true, maxLen: 32 }),
         customData: new cognito.StringAttribute({ mutable: true, maxLen: 2048 }),
       },
+      // Compromised-credential and risk-based sign-in checks (Plus plan).
+      ...(props.threatProtection === 'off'
+        ? {}
+        : {
+            featurePlan: cognito.FeaturePlan.PLUS,
+            standardThreatProtectionMode:
+              props.threatProtection === 'full'
+                ? cognito.StandardThreatProtectionMode.FULL_FUNCTION
+                : cognito.StandardThreatProtectionMode.AUDIT_ONLY,
+          }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -73,14 +88,16 @@ export class Auth extends Construct {
     this.issuer = `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.userPool.userPoolId}`;
     this.jwksUrl = `${this.issuer}/.well-known/jwks.json`;
 
-    this.jwtSecret = new secretsmanager.Secret(this, 'JwtSecret', {
-      description: 'Pika HS256 JWT key (PIKA_JWT_SECRET_ARN)',
-      generateSecretString: {
-        passwordLength: 64,
-        excludePunctuation: true,
-        includeSpace: false,
-      },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    if (props.hs256Tokens) {
+      this.jwtSecret = new secretsmanager.Secret(this, 'JwtSecret', {
+        description: 'Pika HS256 JWT key (PIKA_JWT_SECRET_ARN)',
+        generateSecretString: {
+          passwordLength: 64,
+          excludePunctuation: true,
+          includeSpace: false,
+        },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
   }
 }

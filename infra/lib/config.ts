@@ -18,8 +18,24 @@ export interface PikaConfig {
   readonly prefix: string;
   /** Directory holding `<function>/bootstrap` for each function. */
   readonly lambdaAssets: string;
-  /** Origins of the web page, for API Gateway, the function URL and S3 CORS. */
+  /** Origins of the web page, for API Gateway, the function URL and S3 CORS; none by default (no cross-origin access). */
   readonly corsOrigins: string[];
+  /**
+   * Whether the functions also accept HS256 tokens signed with a key in
+   * Secrets Manager (PIKA_JWT_SECRET_ARN), beside Cognito's. Off by default:
+   * nothing on AWS issues them, and whoever reads the key mints site admins.
+   */
+  readonly hs256Tokens: boolean;
+  /** DynamoDB deletion protection on every table (on by default). */
+  readonly deletionProtection: boolean;
+  /**
+   * API Gateway access logs (JSON, one line per request, in their own log
+   * group). Needs API Gateway's account-level CloudWatch role, which the
+   * stack then declares (one per account and region; retained).
+   */
+  readonly apiAccessLogs: boolean;
+  /** Cognito threat protection (needs the Plus feature plan): full function, or audit only. */
+  readonly threatProtection: 'full' | 'audit' | 'off';
   /** Days after which objects under `uploads/` expire. */
   readonly uploadExpiryDays: number;
   /** Cognito authorizer on the REST API (PIKA_AUTH_MODE=authorizer); else the api verifies JWTs itself. */
@@ -116,7 +132,9 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     }
   }
 
-  const corsOrigins = list(node, 'corsOrigins', ['http://localhost:8080']);
+  // No default origin: a production stack allows only the origins its
+  // operator names (a page on localhost must be listed explicitly).
+  const corsOrigins = list(node, 'corsOrigins', []);
   for (const o of corsOrigins) {
     if (o !== '*' && !/^https?:\/\/[^/\s,]+$/.test(o)) {
       throw new Error(`context corsOrigins: ${o} is not an origin (scheme://host[:port], no path)`);
@@ -168,6 +186,11 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     siteConfig = JSON.stringify(parsed);
   }
 
+  const threatProtection = str(node, 'threatProtection') ?? 'full';
+  if (threatProtection !== 'full' && threatProtection !== 'audit' && threatProtection !== 'off') {
+    throw new Error(`context threatProtection: full, audit or off, got ${threatProtection}`);
+  }
+
   const selfCorrectionRate = Number(str(node, 'selfCorrectionRateAlarm') ?? '0.3');
   if (!(selfCorrectionRate > 0 && selfCorrectionRate <= 1)) {
     throw new Error('context selfCorrectionRateAlarm: a number in (0, 1]');
@@ -177,6 +200,10 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     prefix,
     lambdaAssets: assets,
     corsOrigins,
+    hs256Tokens: bool(node, 'hs256Tokens', false),
+    deletionProtection: bool(node, 'deletionProtection', true),
+    apiAccessLogs: bool(node, 'apiAccessLogs', true),
+    threatProtection,
     uploadExpiryDays: int(node, 'uploadExpiryDays', 30, 1, 3650),
     authorizer: bool(node, 'authorizer', true),
     search: bool(node, 'search', false),

@@ -103,13 +103,16 @@ export class Functions extends Construct {
       PIKA_CLAIM_CUSTOM_DATA: 'custom:customData',
     };
     // The stream function (and the api without the authorizer) verify
-    // Cognito ID tokens (RS256, JWKS) or tokens signed with the HS256 key.
+    // Cognito ID tokens (RS256, JWKS); tokens signed with the HS256 key
+    // only when an operator opted in (hs256Tokens).
     const jwt: Record<string, string> = {
       PIKA_AUTH_MODE: 'jwt',
-      PIKA_JWT_SECRET_ARN: auth.jwtSecret.secretArn,
+      ...(auth.jwtSecret ? { PIKA_JWT_SECRET_ARN: auth.jwtSecret.secretArn } : {}),
       PIKA_JWKS_URL: auth.jwksUrl,
       PIKA_JWT_ISSUER: auth.issuer,
       PIKA_JWT_AUDIENCE: auth.userPoolClient.userPoolClientId,
+      // Cognito ID tokens only (an access token carries no user attributes).
+      PIKA_JWT_TOKEN_USE: 'id',
     };
 
     this.agentRole = new iam.Role(this, 'AgentRole', {
@@ -165,7 +168,7 @@ export class Functions extends Construct {
     storage.insightsBucket.grantRead(this.api);
     storage.insightsBucket.grantDelete(this.api);
     purgeVersions(storage.insightsBucket, this.api);
-    if (!config.authorizer) auth.jwtSecret.grantRead(this.api);
+    if (!config.authorizer) auth.jwtSecret?.grantRead(this.api);
     // Title generation (POST /sessions/{id}/title without a title).
     this.api.addToRolePolicy(bedrockModels(stack, ['bedrock:InvokeModel']));
 
@@ -178,7 +181,7 @@ export class Functions extends Construct {
     }
     grantTable(t.config, this.stream, false);
     storage.filesBucket.grantRead(this.stream);
-    auth.jwtSecret.grantRead(this.stream);
+    auth.jwtSecret?.grantRead(this.stream);
     this.stream.addToRolePolicy(
       bedrockModels(stack, ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']),
     );

@@ -5,6 +5,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface JobsProps {
@@ -43,9 +44,17 @@ export const JOB_SCHEDULES: readonly Schedule[] = [
 
 export class Jobs extends Construct {
   readonly rules: events.Rule[];
+  /** Job events that could not be delivered after their retries (kept 14 days, alarmed). */
+  readonly deadLetters: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      queueName: `${props.prefix}-jobs-dead-letters`,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
     this.rules = JOB_SCHEDULES.map(
       (s) =>
         new events.Rule(this, `${s.id}Rule`, {
@@ -57,6 +66,7 @@ export class Jobs extends Construct {
               event: events.RuleTargetInput.fromObject(s.input),
               retryAttempts: 2,
               maxEventAge: Duration.hours(1),
+              deadLetterQueue: this.deadLetters,
             }),
           ],
         }),

@@ -32,9 +32,14 @@ export class PikaStack extends Stack {
     this.storage = new Storage(this, 'Storage', {
       prefix: config.prefix,
       corsOrigins: config.corsOrigins,
+      deletionProtection: config.deletionProtection,
       uploadExpiryDays: config.uploadExpiryDays,
     });
-    this.auth = new Auth(this, 'Auth', { prefix: config.prefix });
+    this.auth = new Auth(this, 'Auth', {
+      prefix: config.prefix,
+      hs256Tokens: config.hs256Tokens,
+      threatProtection: config.threatProtection,
+    });
     this.search = config.search
       ? new Search(this, 'Search', { prefix: config.prefix, instanceType: config.searchInstanceType })
       : undefined;
@@ -62,6 +67,7 @@ export class PikaStack extends Stack {
       chatAppIds: config.alarmChatAppIds,
       responseLatencyP95Ms: config.responseLatencyP95Ms,
       selfCorrectionRate: config.selfCorrectionRate,
+      jobDeadLetters: this.jobs.deadLetters,
     });
 
     const out = (id: string, value: string, description: string) =>
@@ -73,7 +79,9 @@ export class PikaStack extends Stack {
     out('TablePrefix', config.prefix, 'DynamoDB table prefix (PIKA_TABLE_PREFIX)');
     out('FilesBucketName', this.storage.filesBucket.bucketName, 'Uploads bucket (PIKA_FILES_BUCKET)');
     out('InsightsBucketName', this.storage.insightsBucket.bucketName, 'Insight documents bucket (PIKA_INSIGHTS_BUCKET)');
-    out('JwtSecretArn', this.auth.jwtSecret.secretArn, 'Secrets Manager secret holding the HS256 key');
+    if (this.auth.jwtSecret) {
+      out('JwtSecretArn', this.auth.jwtSecret.secretArn, 'Secrets Manager secret holding the HS256 key (hs256Tokens)');
+    }
     out('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic of the alarms');
     if (this.search) out('SearchEndpoint', this.search.endpoint, 'OpenSearch endpoint (PIKA_SEARCH_ENDPOINT)');
   }

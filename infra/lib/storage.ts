@@ -85,6 +85,8 @@ const logicalId = (suffix: string): string => `${suffix[0].toUpperCase()}${suffi
 export interface StorageProps {
   readonly prefix: string;
   readonly corsOrigins: string[];
+  /** DynamoDB deletion protection on every table. */
+  readonly deletionProtection: boolean;
   readonly uploadExpiryDays: number;
 }
 
@@ -109,6 +111,10 @@ export class Storage extends Construct {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         timeToLiveAttribute: spec.ttl,
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        // No DeleteTable, by anyone, until an operator turns this off.
+        // (A first deploy that fails cannot remove a protected table: deploy
+        // it with `-c deletionProtection=false` while iterating.)
+        deletionProtection: props.deletionProtection,
         // Kept when the stack is deleted or the table replaced, but removed
         // when the first deploy fails and rolls back: a retried deploy would
         // otherwise meet a table of the same name and fail again.

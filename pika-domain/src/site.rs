@@ -50,7 +50,9 @@ pub struct InsightsSettings {
     pub batch_size: u32,
     /// Model used for assessments.
     pub model_id: String,
-    /// How long a run may hold the job lock, in seconds.
+    /// How long a run may hold the job lock, in seconds: no longer than
+    /// the jobs function may run (300 s on Lambda), so a run killed at its
+    /// timeout does not keep the next runs out.
     pub lock_ttl_seconds: i64,
 }
 
@@ -60,7 +62,7 @@ impl Default for InsightsSettings {
             idle_minutes: 60,
             batch_size: 25,
             model_id: crate::agent::DEFAULT_SMALL_MODEL_ID.to_string(),
-            lock_ttl_seconds: 900,
+            lock_ttl_seconds: 300,
         }
     }
 }

@@ -37,19 +37,29 @@
 //!
 //! # JWKS
 //!
-//! The JWKS ([`JwksSource`]) is loaded once, by [`Authenticator::new`]; a
-//! URL is fetched with a 5 s timeout and a failure stops the start-up. There
-//! is no background refresh yet: after the identity provider rotates its
-//! keys, tokens with the new `kid` are refused (as an unknown key) until the
-//! process restarts — for a Lambda, until its containers are recycled.
+//! A JWKS file or inline set ([`JwksSource`]) is loaded once, by
+//! [`Authenticator::new`]. A URL is fetched then (5 s timeout) and kept
+//! fresh ([`JwksRefresh`]): fetched again on an unknown `kid` (at most once
+//! a minute) and when older than an hour; a failed fetch keeps the keys
+//! held so far, and a failure at start-up starts with none rather than
+//! stopping the process.
+//!
+//! # Token use
+//!
+//! With [`AuthConfig::token_use`] set (Cognito: `id`), a token's
+//! `token_use` claim must equal it: a Cognito access token is refused where
+//! ID tokens are expected.
 
 mod claims;
 mod config;
 mod error;
 mod jwks;
+mod remote_keys;
 mod token;
 
-pub use config::{AuthConfig, AuthMode, AuthorizerClaims, ClaimNames, DevClaims, JwksSource};
+pub use config::{
+    AuthConfig, AuthMode, AuthorizerClaims, ClaimNames, DevClaims, JwksRefresh, JwksSource,
+};
 pub use error::{AuthError, AuthSetupError};
 pub use token::CHAT_AUTH_HEADER;
 
@@ -127,7 +137,14 @@ impl Authenticator {
             }
         }
         let keys = match (config.mode, &config.jwks) {
-            (AuthMode::Jwt, Some(source)) => Some(jwks::KeySet::load(source).await?),
+            (AuthMode::Jwt, Some(JwksSource::Url(url))) => {
+                Some(remote_keys::Keys::Remote(std::sync::Arc::new(
+                    remote_keys::RemoteKeys::start(url.clone(), config.jwks_refresh).await,
+                )))
+            }
+            (AuthMode::Jwt, Some(source)) => Some(remote_keys::Keys::Fixed(std::sync::Arc::new(
+                jwks::KeySet::load(source).await?,
+            ))),
             _ => None,
         };
         if config.mode == AuthMode::Jwt && config.hs256_secret.is_none() && keys.is_none() {
@@ -143,6 +160,7 @@ impl Authenticator {
             audience: config.audience,
             leeway_seconds: config.leeway_seconds,
             require_exp: config.require_exp,
+            token_use: config.token_use,
         };
         Ok(Self {
             mode: config.mode,
@@ -177,7 +195,7 @@ impl Authenticator {
             }
             AuthMode::Jwt => {
                 let token = token::bearer_token(&parts.headers)?;
-                let claims = self.verifier.verify(token)?;
+                let claims = self.verifier.verify(token).await?;
                 claims::to_user(&claims, &self.names)
             }
         }

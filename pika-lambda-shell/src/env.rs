@@ -83,6 +83,7 @@ const HTTP_VARIABLES: &[&str] = &[
     JWKS_URL,
     JWT_ISSUER,
     JWT_AUDIENCE,
+    JWT_TOKEN_USE,
     CLAIM_USER_TYPE,
     CLAIM_ROLES,
     CLAIM_CUSTOM_DATA,
@@ -122,6 +123,8 @@ pub const AUTH_MODE: &str = "PIKA_AUTH_MODE";
 pub const JWT_SECRET_ARN: &str = "PIKA_JWT_SECRET_ARN";
 /// The identity provider's JWKS URL.
 pub const JWKS_URL: &str = "PIKA_JWKS_URL";
+/// The `token_use` a token must carry (Cognito ID tokens: `id`).
+pub const JWT_TOKEN_USE: &str = "PIKA_JWT_TOKEN_USE";
 /// The `iss` tokens must carry.
 pub const JWT_ISSUER: &str = "PIKA_JWT_ISSUER";
 /// The `aud` tokens must carry.
@@ -201,6 +204,8 @@ pub enum AuthEnv {
         issuer: String,
         /// The required audience.
         audience: String,
+        /// The required `token_use`, when set.
+        token_use: Option<String>,
     },
 }
 
@@ -429,6 +434,7 @@ fn read_auth(
                 jwks_url,
                 issuer: need(JWT_ISSUER)?,
                 audience: need(JWT_AUDIENCE)?,
+                token_use: get(JWT_TOKEN_USE),
             })
         }
         Some(other) => Err(EnvError {

@@ -132,6 +132,7 @@ pub async fn authenticator(
             jwks_url,
             issuer,
             audience,
+            token_use,
         }) => {
             let mut config = AuthConfig::new(AuthMode::Jwt);
             if let Some(arn) = secret_arn {
@@ -141,6 +142,7 @@ pub async fn authenticator(
             config.jwks = jwks_url.clone().map(JwksSource::Url);
             config.issuer = Some(issuer.clone());
             config.audience = Some(audience.clone());
+            config.token_use = token_use.clone();
             config
         }
     };

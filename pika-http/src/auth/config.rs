@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Where the caller's identity comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,10 +23,33 @@ pub enum JwksSource {
     /// A JWKS file, read once at start-up.
     File(PathBuf),
     /// A JWKS URL (e.g. `https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`),
-    /// fetched once at start-up with a 5 s timeout.
+    /// fetched at start-up with a 5 s timeout and kept fresh ([`JwksRefresh`]).
     Url(String),
     /// The JWKS document itself.
     Inline(String),
+}
+
+/// How a JWKS URL is kept fresh (see the `remote_keys` rules in
+/// [`Authenticator`](super::Authenticator)'s documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JwksRefresh {
+    /// The least time between two fetches after a success (default 60 s):
+    /// unknown `kid`s fetch the set again at most this often.
+    pub min_interval: Duration,
+    /// The least time between two fetches after a failure (default 5 s).
+    pub after_error: Duration,
+    /// A set older than this is fetched again (default 1 hour).
+    pub max_age: Duration,
+}
+
+impl Default for JwksRefresh {
+    fn default() -> Self {
+        Self {
+            min_interval: Duration::from_secs(60),
+            after_error: Duration::from_secs(5),
+            max_age: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// The claim names the user's fields are read from (and, for development
@@ -80,6 +104,11 @@ pub struct AuthConfig {
     pub claims: ClaimNames,
     /// Whether a token must carry `exp` (default true).
     pub require_exp: bool,
+    /// When set, a token's `token_use` must equal it (Cognito ID tokens:
+    /// `id`; an access token is refused).
+    pub token_use: Option<String>,
+    /// How a JWKS URL is kept fresh.
+    pub jwks_refresh: JwksRefresh,
 }
 
 impl AuthConfig {
@@ -95,6 +124,8 @@ impl AuthConfig {
             leeway_seconds: 30,
             claims: ClaimNames::default(),
             require_exp: true,
+            token_use: None,
+            jwks_refresh: JwksRefresh::default(),
         }
     }
 }
@@ -119,6 +150,8 @@ impl fmt::Debug for AuthConfig {
             .field("leeway_seconds", &self.leeway_seconds)
             .field("claims", &self.claims)
             .field("require_exp", &self.require_exp)
+            .field("token_use", &self.token_use)
+            .field("jwks_refresh", &self.jwks_refresh)
             .finish()
     }
 }

@@ -122,6 +122,17 @@ impl KeySet {
         Ok(Self { keys })
     }
 
+    /// A set with no key: what a process holds before its first fetch of a
+    /// JWKS URL succeeded (every RS256/ES256 token is refused).
+    pub(crate) fn empty() -> Self {
+        Self { keys: Vec::new() }
+    }
+
+    /// Whether a key of the set has `kid`.
+    pub(crate) fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+
     /// The key that verifies a token signed with `alg` (RS256 or ES256) and
     /// naming `kid`.
     ///
@@ -169,7 +180,7 @@ impl KeySet {
 }
 
 /// Fetches the JWKS text at `url`.
-async fn fetch(url: &str) -> Result<String, String> {
+pub(crate) async fn fetch(url: &str) -> Result<String, String> {
     let client = reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
         .build()

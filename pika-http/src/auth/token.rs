@@ -9,7 +9,7 @@
 //! or not at all.
 
 use super::error::AuthError;
-use super::jwks::KeySet;
+use super::remote_keys::Keys;
 use ::http::header::{HeaderMap, HeaderName, AUTHORIZATION};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -147,7 +147,7 @@ pub(crate) struct Verifier {
     /// The HS256 secret, when configured.
     pub(crate) hs256: Option<DecodingKey>,
     /// The RS256/ES256 keys, when configured.
-    pub(crate) keys: Option<KeySet>,
+    pub(crate) keys: Option<Keys>,
     /// Required `iss`, when configured.
     pub(crate) issuer: Option<String>,
     /// Required member of `aud`, when configured.
@@ -156,6 +156,8 @@ pub(crate) struct Verifier {
     pub(crate) leeway_seconds: u64,
     /// Whether `exp` must be present.
     pub(crate) require_exp: bool,
+    /// Required `token_use` (Cognito: `id`), when configured.
+    pub(crate) token_use: Option<String>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -167,6 +169,7 @@ impl std::fmt::Debug for Verifier {
             .field("audience", &self.audience)
             .field("leeway_seconds", &self.leeway_seconds)
             .field("require_exp", &self.require_exp)
+            .field("token_use", &self.token_use)
             .finish()
     }
 }
@@ -178,25 +181,35 @@ impl Verifier {
     /// [`AuthError::Malformed`] for a token that is not a JWT;
     /// [`AuthError::Expired`] / [`AuthError::NotYetValid`] for `exp` / `nbf`
     /// outside the leeway; [`AuthError::Invalid`] for everything else.
-    pub(crate) fn verify(&self, token: &str) -> Result<Map<String, Value>, AuthError> {
+    pub(crate) async fn verify(&self, token: &str) -> Result<Map<String, Value>, AuthError> {
         let header = read_header(token)?;
+        let set;
         let key = match header.alg {
             Algorithm::HS256 => self.hs256.as_ref().ok_or_else(|| {
                 invalid("HS256 tokens are not accepted: no shared secret is configured")
             })?,
-            alg => self
-                .keys
-                .as_ref()
-                .ok_or_else(|| {
+            alg => {
+                let keys = self.keys.as_ref().ok_or_else(|| {
                     invalid(format!(
                         "{alg:?} tokens are not accepted: no JWKS is configured"
                     ))
-                })?
-                .select(alg, header.kid.as_deref())?,
+                })?;
+                set = keys.for_kid(header.kid.as_deref()).await?;
+                set.select(alg, header.kid.as_deref())?
+            }
         };
         let data =
             jsonwebtoken::decode::<Map<String, Value>>(token, key, &self.validation(header.alg))
                 .map_err(|e| from_jwt_error(e.kind()))?;
+        if let Some(expected) = &self.token_use {
+            // A Cognito access token is not an ID token: it carries no
+            // user attributes, and is meant for resource servers.
+            if data.claims.get("token_use").and_then(Value::as_str) != Some(expected.as_str()) {
+                return Err(invalid(format!(
+                    "the token is not an `{expected}` token (`token_use`)"
+                )));
+            }
+        }
         for claim in ["exp", "nbf", "iat"] {
             if let Some(value) = data.claims.get(claim) {
                 if !value.is_number() {

@@ -1,0 +1,136 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+//! The CDK stack's security settings, read from its synthesized template
+//! (`bash infra/synth.sh`; CI runs it first): what a default deployment
+//! gets without any context.
+
+mod template_support;
+
+use serde_json::Value;
+use template_support::template;
+
+/// The resources of `kind`, by logical id.
+fn of_kind<'a>(template: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+#[test]
+fn no_hs256_key_exists_unless_an_operator_asks_for_one() {
+    let Some(template) = template() else { return };
+    assert!(
+        of_kind(&template, "AWS::SecretsManager::Secret").is_empty(),
+        "no HS256 key by default: whoever reads it mints site admins"
+    );
+    let functions = of_kind(&template, "AWS::Lambda::Function");
+    assert_eq!(functions.len(), 3);
+    for (id, function) in functions {
+        let vars = &function["Properties"]["Environment"]["Variables"];
+        assert!(vars.get("PIKA_JWT_SECRET_ARN").is_none(), "{id}");
+        if vars["PIKA_FUNCTION"] == "stream" {
+            assert!(
+                vars.get("PIKA_JWKS_URL").is_some(),
+                "the stream verifies Cognito's tokens"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_table_is_protected_from_deletion() {
+    let Some(template) = template() else { return };
+    let tables = of_kind(&template, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 9);
+    for (id, table) in tables {
+        assert_eq!(
+            table["Properties"]["DeletionProtectionEnabled"], true,
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn the_rest_api_writes_an_access_log_line_per_request() {
+    let Some(template) = template() else { return };
+    let stages = of_kind(&template, "AWS::ApiGateway::Stage");
+    assert_eq!(stages.len(), 1);
+    let setting = &stages[0].1["Properties"]["AccessLogSetting"];
+    assert!(setting["DestinationArn"].is_object(), "{setting}");
+    let format: Value = serde_json::from_str(setting["Format"].as_str().unwrap()).unwrap();
+    for field in ["requestId", "ip", "user", "method", "path", "status"] {
+        assert!(format.get(field).is_some(), "{field} in {format}");
+    }
+    assert_eq!(
+        of_kind(&template, "AWS::ApiGateway::Account").len(),
+        1,
+        "access logging needs API Gateway's CloudWatch role"
+    );
+}
+
+#[test]
+fn a_scheduled_job_that_cannot_be_delivered_lands_in_an_alarmed_dead_letter_queue() {
+    let Some(template) = template() else { return };
+    let queues = of_kind(&template, "AWS::SQS::Queue");
+    assert_eq!(queues.len(), 1);
+    let queue_id = queues[0].0;
+    let rules = of_kind(&template, "AWS::Events::Rule");
+    assert_eq!(rules.len(), 3);
+    for (id, rule) in rules {
+        for target in rule["Properties"]["Targets"].as_array().unwrap() {
+            assert_eq!(
+                target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0], *queue_id,
+                "{id}"
+            );
+        }
+    }
+    let alarmed = of_kind(&template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .any(|(_, a)| {
+            a["Properties"]["Dimensions"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["Value"]["Fn::GetAtt"][0] == *queue_id))
+        });
+    assert!(alarmed, "an alarm watches the dead-letter queue");
+}
+
+#[test]
+fn cognito_threat_protection_is_on() {
+    let Some(template) = template() else { return };
+    let pools = of_kind(&template, "AWS::Cognito::UserPool");
+    assert_eq!(pools.len(), 1);
+    let pool = &pools[0].1["Properties"];
+    assert_eq!(pool["UserPoolTier"], "PLUS");
+    assert_eq!(pool["UserPoolAddOns"]["AdvancedSecurityMode"], "ENFORCED");
+}
+
+#[test]
+fn no_origin_is_allowed_unless_configured() {
+    let Some(template) = template() else { return };
+    let text = template.to_string();
+    assert!(!text.contains("localhost"), "no default localhost origin");
+    for (id, url) in of_kind(&template, "AWS::Lambda::Url") {
+        assert!(url["Properties"].get("Cors").is_none(), "{id}");
+    }
+    for (id, method) in of_kind(&template, "AWS::ApiGateway::Method") {
+        assert_ne!(method["Properties"]["HttpMethod"], "OPTIONS", "{id}");
+    }
+}
+
+#[test]
+fn the_insights_lock_does_not_outlive_the_jobs_function() {
+    let Some(template) = template() else { return };
+    let jobs = of_kind(&template, "AWS::Lambda::Function")
+        .into_iter()
+        .find(|(_, f)| f["Properties"]["Environment"]["Variables"]["PIKA_FUNCTION"] == "jobs")
+        .unwrap()
+        .1;
+    let timeout = jobs["Properties"]["Timeout"].as_i64().unwrap();
+    let lock = pika_domain::site::InsightsSettings::default().lock_ttl_seconds;
+    assert!(
+        lock <= timeout,
+        "a run killed at {timeout} s must not hold the lock for {lock} s"
+    );
+}
