@@ -3,8 +3,8 @@
 //!
 //! Two families:
 //! - **UUID ids** minted by the platform ([`SessionId`] is always a UUIDv7, so
-//!   ids sort by creation time; [`MessageId`], [`FeedbackId`], [`ShareId`],
-//!   [`FileId`]).
+//!   ids sort by creation time; [`MessageId`], [`FeedbackId`], [`FileId`]).
+//! - **Secret ids**: [`ShareId`], 256 random bits.
 //! - **Name ids** chosen by people ([`ChatAppId`], [`AgentId`], [`ToolId`],
 //!   [`UserId`], [`EntityId`], [`ClientMessageId`]), each with its own
 //!   character rules.
@@ -118,10 +118,86 @@ uuid_id!(
     /// A feedback record.
     FeedbackId, "feedback id", false
 );
-uuid_id!(
-    /// A share link of a session.
-    ShareId, "share id", false
-);
+/// A share link of a session. Whoever holds it reads the session, so it
+/// is a secret: 256 random bits (64 hex digits), nothing else — no time,
+/// nothing guessable. Shares made before these ids, with UUIDs, still parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ShareId(ShareKey);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum ShareKey {
+    /// 32 random bytes.
+    Secret([u8; 32]),
+    /// A share id minted as a UUID (before share ids were secrets).
+    Legacy(Uuid),
+}
+
+impl ShareId {
+    /// The id of 32 random bytes (from a cryptographic source: the id is
+    /// the only thing between a stranger and the session).
+    pub fn from_secret(bytes: [u8; 32]) -> Self {
+        Self(ShareKey::Secret(bytes))
+    }
+
+    /// Parses 64 lower-case hex digits, or the UUID of an older share.
+    ///
+    /// # Errors
+    /// [`InvalidId`] for anything else.
+    pub fn parse(raw: &str) -> Result<Self, InvalidId> {
+        const KIND: &str = "share id";
+        if raw.len() == 64 {
+            let mut bytes = [0u8; 32];
+            for (i, pair) in raw.as_bytes().chunks(2).enumerate() {
+                let digit = |c: u8| match c {
+                    b'0'..=b'9' => Some(c - b'0'),
+                    b'a'..=b'f' => Some(c - b'a' + 10),
+                    _ => None,
+                };
+                match (digit(pair[0]), digit(pair[1])) {
+                    (Some(h), Some(l)) => bytes[i] = h << 4 | l,
+                    _ => return Err(InvalidId::new(KIND, "not 64 lower-case hex digits")),
+                }
+            }
+            return Ok(Self::from_secret(bytes));
+        }
+        let uuid = Uuid::try_parse(raw)
+            .map_err(|_| InvalidId::new(KIND, "not 64 lower-case hex digits"))?;
+        if uuid.is_nil() {
+            return Err(InvalidId::new(KIND, "must not be the nil UUID"));
+        }
+        Ok(Self(ShareKey::Legacy(uuid)))
+    }
+}
+
+impl fmt::Display for ShareId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            ShareKey::Secret(bytes) => bytes.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            ShareKey::Legacy(uuid) => uuid.hyphenated().fmt(f),
+        }
+    }
+}
+
+impl TryFrom<String> for ShareId {
+    type Error = InvalidId;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<ShareId> for String {
+    fn from(id: ShareId) -> String {
+        id.to_string()
+    }
+}
+
+impl std::str::FromStr for ShareId {
+    type Err = InvalidId;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::parse(raw)
+    }
+}
 uuid_id!(
     /// An uploaded file.
     FileId, "file id", false
@@ -326,6 +402,28 @@ impl From<ToolName> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn share_ids_are_64_hex_digits_or_an_older_uuid() {
+        let secret = ShareId::from_secret([0xab; 32]);
+        let text = secret.to_string();
+        assert_eq!(text, "ab".repeat(32));
+        assert_eq!(ShareId::parse(&text).unwrap(), secret);
+        let json = serde_json::to_string(&secret).unwrap();
+        assert_eq!(serde_json::from_str::<ShareId>(&json).unwrap(), secret);
+        let legacy = "019b76da-a800-7000-8000-000000000000";
+        assert_eq!(ShareId::parse(legacy).unwrap().to_string(), legacy);
+        for bad in [
+            "",
+            "AB".repeat(32).as_str(),
+            "ab".repeat(31).as_str(),
+            "g".repeat(64).as_str(),
+            "00000000-0000-0000-0000-000000000000",
+            "../../etc/passwd",
+        ] {
+            assert!(ShareId::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn session_ids_must_be_v7() {

@@ -137,6 +137,36 @@ pub fn session_access(user: &User, session: &Session) -> SessionAccess {
     }
 }
 
+/// A shared session as its readers get it: the conversation's frame only —
+/// not the owner's id, entity, usage or cost, nor the share's details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedSession {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its chat app.
+    pub chat_app_id: ChatAppId,
+    /// Its title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// When it began.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Session> for SharedSession {
+    fn from(s: &Session) -> Self {
+        Self {
+            session_id: s.session_id,
+            chat_app_id: s.chat_app_id.clone(),
+            title: s.title.clone(),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
 /// Whether `user` may read `session` through its share link: the link is
 /// active and, when the session carries a real entity, the reader belongs to it.
 pub fn may_read_shared(user: &User, session: &Session, entity_path: Option<&str>) -> bool {

@@ -221,11 +221,30 @@ async fn share_read_and_revoke() {
     // Same entity reads it; another entity does not see it.
     let read = expect(&api.get(&format!("/shared/{share}"), &bob()).await, 200);
     camel_case(&read);
-    session_shape(&read["session"]);
     assert_eq!(read["session"]["sessionId"], id.as_str());
+    has_keys(
+        &read["session"],
+        &["sessionId", "chatAppId", "createdAt", "updatedAt"],
+    );
+    // The conversation, not its owner: no user id, entity, usage, cost or
+    // share details reach a reader.
+    for owner_only in ["userId", "entityId", "usage", "share", "pinned", "agentId"] {
+        assert!(
+            read["session"].get(owner_only).is_none(),
+            "{owner_only}: {read}"
+        );
+    }
     let messages = page(&read["messages"]);
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[0]["content"], "Share this?");
+    for m in messages {
+        for owner_only in ["usage", "clientMessageId", "streamEvents"] {
+            assert!(
+                m.get(owner_only).is_none() || m[owner_only].is_null(),
+                "{owner_only}: {m}"
+            );
+        }
+    }
     problem(
         &api.get(&format!("/shared/{share}"), &carol()).await,
         404,

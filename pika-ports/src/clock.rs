@@ -18,6 +18,18 @@ pub trait IdGenerator: Send + Sync {
     /// The parts of the next id: milliseconds since the Unix epoch and ten
     /// random bytes. Successive calls must give increasing ids.
     fn next_parts(&self) -> (u64, [u8; 10]);
+
+    /// 32 bytes from a cryptographic source, for ids that are secrets
+    /// (share links). The default takes them from two random (v4) UUIDs of
+    /// the operating system's generator: 244 of the 256 bits are random
+    /// (each UUID's version and variant bits are fixed).
+    fn secret_bytes(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        out[..16].copy_from_slice(a.as_bytes());
+        out[16..].copy_from_slice(b.as_bytes());
+        out
+    }
 }
 
 /// Typed ids from any [`IdGenerator`].
@@ -48,8 +60,7 @@ impl<T: IdGenerator + ?Sized> IdGeneratorExt for T {
         FeedbackId::from_v7_parts(ms, &r)
     }
     fn share_id(&self) -> ShareId {
-        let (ms, r) = self.next_parts();
-        ShareId::from_v7_parts(ms, &r)
+        ShareId::from_secret(self.secret_bytes())
     }
     fn file_id(&self) -> FileId {
         let (ms, r) = self.next_parts();
@@ -99,5 +110,15 @@ mod tests {
         assert!(b > a);
         let m = ids.message_id();
         assert_eq!(m.as_uuid().get_version_num(), 7);
+    }
+
+    #[test]
+    fn share_ids_are_long_random_secrets() {
+        let ids = UuidV7Ids;
+        let (a, b) = (ids.share_id(), ids.share_id());
+        assert_ne!(a, b);
+        let text = a.to_string();
+        assert_eq!(text.len(), 64, "{text}");
+        assert_eq!(ShareId::parse(&text).unwrap(), a);
     }
 }

@@ -12,7 +12,9 @@ use pika_domain::access::{decide_access, AccessDecision};
 use pika_domain::features::resolve_features;
 use pika_domain::ids::{ChatAppId, SessionId, ShareId};
 use pika_domain::message::{has_control_characters, Message, Role};
-use pika_domain::session::{may_read_shared, session_access, Session, SessionAccess, ShareInfo};
+use pika_domain::session::{
+    may_read_shared, session_access, Session, SessionAccess, ShareInfo, SharedSession,
+};
 use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
 use pika_domain::user::User;
 use pika_ports::{
@@ -58,9 +60,30 @@ pub(crate) async fn owned(
     }
 }
 
-/// Messages as callers see them: without the stored stream events.
-pub(crate) fn for_reader(mut m: Message) -> Message {
+/// A stored message as its readers get it: without the stream events it
+/// replays from, and — unless `detailed` (`detailedTraces`, the live
+/// stream's rule) — without tool inputs and outputs.
+pub(crate) fn for_reader(mut m: Message, detailed: bool) -> Message {
     m.stream_events.clear();
+    if !detailed {
+        for call in &mut m.tool_calls {
+            call.input = serde_json::Value::Null;
+            call.output = serde_json::Value::Null;
+        }
+    }
+    m
+}
+
+/// A message as a share reader gets it: as [`for_reader`], and without the
+/// owner's usage and cost, client message id, or where their files are
+/// stored.
+fn for_share_reader(m: Message, detailed: bool) -> Message {
+    let mut m = for_reader(m, detailed);
+    m.usage = None;
+    m.client_message_id = None;
+    for file in &mut m.files {
+        file.key = String::new();
+    }
     m
 }
 
@@ -156,8 +179,29 @@ impl SessionService {
         id: &SessionId,
         page: PageRequest,
     ) -> Result<Page<Message>, ServiceError> {
-        readable(&self.ports, caller, id).await?;
-        Ok(self.ports.messages.list(id, page).await?.map(for_reader))
+        let session = readable(&self.ports, caller, id).await?;
+        let detailed = self.detailed_traces(caller, &session).await?;
+        Ok(self
+            .ports
+            .messages
+            .list(id, page)
+            .await?
+            .map(|m| for_reader(m, detailed)))
+    }
+
+    /// Whether `caller` gets tool inputs and outputs in `session`'s
+    /// messages: the `detailedTraces` feature resolved for them, as the live
+    /// stream resolves it.
+    async fn detailed_traces(
+        &self,
+        caller: &User,
+        session: &Session,
+    ) -> Result<bool, ServiceError> {
+        let Some(app) = self.config.chat_app(&session.chat_app_id).await? else {
+            return Ok(false);
+        };
+        let site = self.config.site().await?;
+        Ok(resolve_features(caller, &app.app, app.ovr.as_ref(), &site).detailed_traces)
     }
 
     /// Deletes a session the caller owns, with its messages, search
@@ -333,7 +377,7 @@ impl SessionService {
         caller: &User,
         share: &ShareId,
         page: PageRequest,
-    ) -> Result<(Session, Page<Message>), ServiceError> {
+    ) -> Result<(SharedSession, Page<Message>), ServiceError> {
         let session = self
             .ports
             .sessions
@@ -344,13 +388,14 @@ impl SessionService {
         if !may_read_shared(caller, &session, site.entity_attribute_path()) {
             return Err(ServiceError::not_found("share"));
         }
+        let detailed = self.detailed_traces(caller, &session).await?;
         let messages = self
             .ports
             .messages
             .list(&session.session_id, page)
             .await?
-            .map(for_reader);
-        Ok((session, messages))
+            .map(|m| for_share_reader(m, detailed));
+        Ok((SharedSession::from(&session), messages))
     }
 
     async fn patch(

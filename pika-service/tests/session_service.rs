@@ -551,3 +551,83 @@ async fn messages_are_returned_in_order_without_stream_events() {
     assert!(page.items.iter().all(|m| m.stream_events.is_empty()));
     assert_eq!(page.next_cursor, None);
 }
+
+/// Tool inputs and outputs reach a reader of the history only where the
+/// live stream would show them (`detailedTraces`), and a share reader never
+/// gets the owner's usage or client ids.
+#[tokio::test]
+async fn history_and_shares_show_tool_details_only_to_whom_traces_allow() {
+    use pika_domain::features::TracesFeature;
+    use pika_domain::stream::TurnEvent;
+    use serde_json::json;
+    for detailed_for_customers in [false, true] {
+        let mut site = fixtures::site();
+        site.features.traces = Some(TracesFeature {
+            enabled: true,
+            rules: AccessRules::for_types([UserType::ExternalUser, UserType::InternalUser]),
+            detailed_traces: detailed_for_customers
+                .then(|| AccessRules::for_types([UserType::ExternalUser])),
+        });
+        let p = Platform::with_site(site);
+        p.seed_app(
+            fixtures::chat_app(APP, AGENT),
+            fixtures::agent(AGENT, &["weather"]),
+            vec![fixtures::inline_tool("weather", "get_weather")],
+        )
+        .await;
+        p.fakes.tool_invoker.on("get_weather", |_| {
+            Ok(json!({ "tempC": 21, "secret": "s3" }))
+        });
+        p.fakes.runtime.push(Script::tool_call(
+            "t1",
+            "get_weather",
+            json!({ "query": "Lyon" }),
+        ));
+        p.fakes.runtime.push(Script::answer("21 °C."));
+        let alice = fixtures::customer("alice");
+        let (stream, events) = p.first_turn(&alice, "Weather?").await;
+        let live_input = events.iter().find_map(|e| match e {
+            TurnEvent::ToolCall { input, .. } => Some(input.clone()),
+            _ => None,
+        });
+
+        let history = p
+            .sessions()
+            .messages(&alice, &stream.session_id, PageRequest::first(10))
+            .await
+            .unwrap();
+        let call = &history.items[1].tool_calls[0];
+        assert_eq!(
+            Some(call.input.clone()),
+            live_input,
+            "history shows what the stream showed (detailed: {detailed_for_customers})"
+        );
+        if detailed_for_customers {
+            assert_eq!(call.output["secret"], "s3");
+        } else {
+            assert!(call.input.is_null() && call.output.is_null(), "{call:?}");
+        }
+
+        let shared = p
+            .sessions()
+            .share(&alice, &stream.session_id)
+            .await
+            .unwrap();
+        let bob = fixtures::customer("bob");
+        let (_, read) = p
+            .sessions()
+            .read_shared(
+                &bob,
+                &shared.share.unwrap().share_id,
+                PageRequest::first(10),
+            )
+            .await
+            .unwrap();
+        let answer = &read.items[1];
+        assert!(answer.usage.is_none(), "no owner's usage or cost");
+        assert_eq!(
+            answer.tool_calls[0].output.is_null(),
+            !detailed_for_customers
+        );
+    }
+}

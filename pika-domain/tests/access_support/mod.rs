@@ -224,7 +224,13 @@ pub fn session_of(owner: &str, entity: EntityId, share: Option<ShareInfo>) -> Se
 
 pub fn share(revoked: bool) -> ShareInfo {
     ShareInfo {
-        share_id: ShareId::from_uuid(Uuid::now_v7()).unwrap(),
+        share_id: ShareId::from_secret(
+            *Uuid::now_v7()
+                .as_bytes()
+                .repeat(2)
+                .first_chunk::<32>()
+                .unwrap(),
+        ),
         shared_by: uid("owner"),
         shared_at: t0(),
         revoked_at: revoked.then(t0),
