@@ -175,6 +175,7 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
+        .layer(middleware::from_fn(problem::with_request_id))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req

@@ -27,6 +27,56 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(rename = "resetsAt")]
     pub resets_at: Option<String>,
+    /// The request's id (`x-request-id`): what the logs of this request
+    /// carry, for a user's report. Set on the way out ([`with_request_id`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "requestId")]
+    pub request_id: Option<String>,
+}
+
+/// The largest problem document [`with_request_id`] rewrites.
+const MAX_PROBLEM_BYTES: usize = 64 * 1024;
+
+/// Puts the request's id into every problem document the API answers, so
+/// a user's report names the log lines of their request.
+pub async fn with_request_id(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let response = next.run(req).await;
+    let Some(id) = id else {
+        return response;
+    };
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if !is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PROBLEM_BYTES).await else {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side",
+        )
+        .into_response();
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut doc)) => {
+            doc.insert("requestId".to_string(), serde_json::Value::String(id));
+            serde_json::to_vec(&doc).unwrap_or_else(|_| bytes.to_vec())
+        }
+        _ => bytes.to_vec(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// An error on its way to the client.
@@ -101,6 +151,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_string(),
             resets_at: self.resets_at.clone(),
+            request_id: None,
         }
     }
 }

@@ -304,3 +304,40 @@ async fn per_user_rate_limit_is_a_429_problem() {
     // Another user has an allowance of their own.
     expect(&api.get("/chatapps", &bob()).await, 200);
 }
+
+/// A problem document names its request (the `x-request-id` the response
+/// carries, and the logs), and a store's own words never reach the client.
+#[tokio::test]
+async fn problems_carry_the_request_id_and_no_store_text() {
+    use pika_ports::ErrorKind;
+    let api = Api::new().await;
+    let missing = api
+        .get(&format!("/sessions/{NO_SUCH_UUID}"), &alice())
+        .await;
+    problem(&missing, 400, "invalid_request");
+    let body = missing.json();
+    let header = missing.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(body["requestId"], header, "{body}");
+
+    for kind in [
+        ErrorKind::Invalid,
+        ErrorKind::Conflict,
+        ErrorKind::NotFound,
+        ErrorKind::Permanent,
+    ] {
+        let faults = api.fakes.sessions.faults();
+        faults.fail_always("SessionStore::list_by_user", kind);
+        let reply = api.get("/sessions", &alice()).await;
+        faults.clear();
+        let text = reply.text();
+        assert!(
+            reply.status.is_client_error() || reply.status.is_server_error(),
+            "{text}"
+        );
+        assert!(
+            !text.contains("injected") && !text.contains("SessionStore"),
+            "{kind:?}: the store's words leak: {text}"
+        );
+        assert!(reply.json()["requestId"].is_string(), "{text}");
+    }
+}

@@ -99,12 +99,26 @@ impl fmt::Display for ServiceError {
 
 impl std::error::Error for ServiceError {}
 
+/// A store's refusal as the caller gets it: a stable sentence per kind.
+/// The adapter's own text (table names, keys, a backend's error message)
+/// goes to the logs only.
 impl From<PortError> for ServiceError {
     fn from(e: PortError) -> Self {
+        if matches!(
+            e.kind,
+            ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::Invalid
+        ) {
+            tracing::info!(kind = %e.kind, error = %e.message, "a store refused the request");
+        }
         match e.kind {
-            ErrorKind::NotFound => Self::NotFound(e.message),
-            ErrorKind::Conflict => Self::Conflict(e.message),
-            ErrorKind::Invalid => Self::Invalid(e.message),
+            ErrorKind::NotFound => Self::NotFound("not found".to_string()),
+            ErrorKind::Conflict => Self::Conflict(
+                "it changed meanwhile or exists already; read it again and retry".to_string(),
+            ),
+            ErrorKind::Invalid => Self::Invalid(
+                "the request was refused: a value the store does not accept (a cursor from another listing, or a value too large)"
+                    .to_string(),
+            ),
             ErrorKind::Transient => Self::Internal {
                 message: e.message,
                 retryable: true,
