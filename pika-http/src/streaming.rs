@@ -71,19 +71,31 @@ pub fn body(
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Pika text escapes answer text across deltas: one encoder per body.
+    let text = pika_text::Encoder::default();
     futures::stream::unfold(
-        (events, ticker),
-        move |(mut events, mut ticker)| async move {
+        (events, ticker, text),
+        move |(mut events, mut ticker, mut text)| async move {
             loop {
                 tokio::select! {
                     biased;
                     next = events.next() => {
                         let event = next?;
-                        if let Some(bytes) = encoding.encode(assistant, &event) {
-                            return Some((Ok(bytes), (events, ticker)));
+                        let bytes = match encoding {
+                            Encoding::PikaText => text.encode(&event),
+                            Encoding::Sse => encoding.encode(assistant, &event),
+                        };
+                        if let Some(bytes) = bytes {
+                            return Some((Ok(bytes), (events, ticker, text)));
                         }
                     }
-                    _ = ticker.tick() => return Some((Ok(encoding.heartbeat()), (events, ticker))),
+                    _ = ticker.tick() => {
+                        let beat = match encoding {
+                            Encoding::PikaText => text.heartbeat(),
+                            Encoding::Sse => encoding.heartbeat(),
+                        };
+                        return Some((Ok(beat), (events, ticker, text)));
+                    }
                 }
             }
         },
