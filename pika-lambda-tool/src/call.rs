@@ -19,7 +19,7 @@ pub struct ToolCall {
     /// The chat session.
     pub session_id: String,
     /// Session attributes: userId, chatAppId, agentId, sessionId,
-    /// currentDate, messageId and the user's custom data.
+    /// currentDate, messageId, uploadPrefix and the user's custom data.
     pub session_attributes: BTreeMap<String, String>,
     /// What the user said, when the caller sends it.
     pub input_text: String,
@@ -67,6 +67,35 @@ impl ToolCall {
         })
     }
 
+    /// `key` when it names one of this session's uploads (it starts with
+    /// the `uploadPrefix` session attribute and climbs no directory): open
+    /// files only through it. The model chooses the arguments, and a prompt
+    /// injected into it may name another user's file.
+    ///
+    /// # Errors
+    /// `Reprompt` for any other key, or when the call carries no prefix.
+    pub fn session_file<'k>(&self, key: &'k str) -> Result<&'k str, ToolError> {
+        let refused = || {
+            ToolError::Reprompt(format!(
+                "'{key}' is not a file uploaded to this conversation"
+            ))
+        };
+        let prefix = self
+            .session_attributes
+            .get("uploadPrefix")
+            .filter(|p| p.starts_with("uploads/") && p.ends_with('/'))
+            .ok_or_else(refused)?;
+        let rest = key.strip_prefix(prefix.as_str()).ok_or_else(refused)?;
+        if rest.is_empty()
+            || rest
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
+        {
+            return Err(refused());
+        }
+        Ok(key)
+    }
+
     /// The arguments as `T` (field names as the function's schema names
     /// its parameters).
     ///
@@ -109,5 +138,48 @@ fn typed(p: &Parameter) -> Result<Value, ToolError> {
         },
         // `string`, and types Bedrock may add later, stay text.
         _ => Ok(Value::String(p.value.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(prefix: Option<&str>) -> ToolCall {
+        ToolCall {
+            action_group: "files".to_string(),
+            function: "read".to_string(),
+            arguments: Map::new(),
+            session_id: "s".to_string(),
+            session_attributes: prefix
+                .map(|p| ("uploadPrefix".to_string(), p.to_string()))
+                .into_iter()
+                .collect(),
+            input_text: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_this_sessions_uploads_may_be_opened() {
+        let c = call(Some("uploads/alice/s1/"));
+        assert_eq!(
+            c.session_file("uploads/alice/s1/f1/report.pdf").unwrap(),
+            "uploads/alice/s1/f1/report.pdf"
+        );
+        for other in [
+            "uploads/bob/s9/f1/secret.pdf",
+            "uploads/alice/s2/f1/report.pdf",
+            "uploads/alice/s1/../../bob/s9/f1/x",
+            "uploads/alice/s1/",
+            "uploads/alice/s1//x",
+            "session-insights/app/alice/s1.json",
+            "uploads/alice/s10/f1/x",
+        ] {
+            assert!(c.session_file(other).is_err(), "{other}");
+        }
+        assert!(call(None).session_file("uploads/alice/s1/f1/x").is_err());
+        assert!(call(Some(""))
+            .session_file("uploads/alice/s1/f1/x")
+            .is_err());
     }
 }

@@ -179,6 +179,11 @@ async fn a_tool_calling_turn_runs_the_tool_and_answers_with_its_result() {
         calls[0].session_attributes["sessionId"],
         json!(stream.session_id.to_string())
     );
+    // The files it may open: this session's uploads only.
+    assert_eq!(
+        calls[0].session_attributes["uploadPrefix"],
+        json!(format!("uploads/alice/{}/", stream.session_id))
+    );
 
     // The second model call saw the tool's result.
     let second = p.fakes.runtime.requests().pop().unwrap();

@@ -105,5 +105,11 @@ pub(super) fn session_attributes(
     put("sessionId", session.session_id.to_string());
     put("currentDate", today.to_string());
     put("messageId", user_message.message_id.to_string());
+    // The only files a tool may open for this call: the session's own
+    // uploads (a model, or a prompt injected into it, may name any key).
+    put(
+        "uploadPrefix",
+        pika_domain::files::session_upload_prefix(&caller.user_id, &session.session_id),
+    );
     attrs
 }
