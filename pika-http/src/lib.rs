@@ -40,8 +40,13 @@ use tower_http::trace::TraceLayer;
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// Largest request body, in bytes.
+    /// Largest request body, in bytes. A body announced larger
+    /// (`Content-Length`) is refused with 413 before a byte of it is read.
     pub body_limit_bytes: usize,
+    /// Longest a request body may stall between two of its chunks (a
+    /// client trickling its body holds a connection no longer); `None`
+    /// leaves it to the front (API Gateway buffers bodies).
+    pub body_read_timeout: Option<Duration>,
     /// Heartbeat period of streamed turns.
     pub heartbeat: Duration,
     /// Origins allowed by CORS; empty means no CORS headers. `*` allows any.
@@ -73,6 +78,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             body_limit_bytes: 256 * 1024,
+            body_read_timeout: Some(Duration::from_secs(30)),
             heartbeat: crate::streaming::HEARTBEAT,
             cors_origins: Vec::new(),
             dev_tokens: None,
@@ -167,6 +173,10 @@ pub fn router(state: AppState) -> Router {
         })
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(state.api.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.api.body_limit_bytes,
+            announced_size,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -186,10 +196,30 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    if let Some(timeout) = state.api.body_read_timeout {
+        app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(timeout));
+    }
     if let Some(cors) = cors_layer(&state.api.cors_origins) {
         app = app.layer(cors);
     }
     app
+}
+
+/// Refuses a body announced larger than `limit` (413), before reading a
+/// byte of it and before anything else runs.
+async fn announced_size(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(n) if n > limit as u64 => ApiError::too_large(format!(
+            "the body is {n} bytes; at most {limit} are accepted"
+        ))
+        .into_response(),
+        _ => next.run(req).await,
+    }
 }
 
 /// The CORS layer of `origins` (`None` when empty), for routes served next

@@ -72,6 +72,12 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Largest upload in bytes.
     pub max_upload_bytes: u64,
+    /// Most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Longest a client may take to send a request's headers, in seconds.
+    pub header_read_timeout_seconds: u64,
+    /// Longest a request body may stall between two chunks, in seconds.
+    pub body_read_timeout_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -84,6 +90,9 @@ impl Default for ServerConfig {
             rate_limit_per_minute: 600,
             rate_limit_burst: 100,
             max_upload_bytes: 10 * 1024 * 1024,
+            max_connections: 1024,
+            header_read_timeout_seconds: 10,
+            body_read_timeout_seconds: 30,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the embedded adapters (SQLite, tantivy, files on disk, an
 //! OpenAI-compatible model server, in-process tools). See `docs/local.md`.
 
+pub mod accept;
 pub mod bootstrap;
 pub mod config;
 pub mod files;

@@ -130,6 +130,8 @@ pub struct LocalPlatform {
     pub model: ModelChoice,
     /// The scheduled jobs, started by [`serve_on`].
     pub jobs: crate::config::JobsConfig,
+    /// The connection limits of [`serve_on`] (`[server]`).
+    pub limits: crate::config::ServerConfig,
 }
 
 fn err(context: &str) -> impl Fn(pika_ports::PortError) -> String + '_ {
@@ -312,6 +314,9 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     };
     let api = ApiConfig {
         body_limit_bytes: config.server.body_limit_bytes,
+        body_read_timeout: Some(Duration::from_secs(
+            config.server.body_read_timeout_seconds.max(1),
+        )),
         cors_origins: config.server.cors_origins.clone(),
         dev_tokens: dev_tokens(config)?,
         rate_limit: Some(RateLimit {
@@ -339,6 +344,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         public_url,
         model,
         jobs: config.jobs.clone(),
+        limits: config.server.clone(),
     })
 }
 
@@ -379,10 +385,18 @@ pub async fn serve_on(
         tracing::info!("shutting down: stopping running turns");
         state.chat.shutdown();
     };
-    axum::serve(listener, platform.app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    super::accept::serve(
+        listener,
+        platform.app,
+        super::accept::Limits {
+            max_connections: platform.limits.max_connections.max(1),
+            header_read_timeout: Duration::from_secs(
+                platform.limits.header_read_timeout_seconds.max(1),
+            ),
+        },
+        shutdown,
+    )
+    .await;
     if !chat.drain(Duration::from_secs(10)).await {
         tracing::warn!("some turns were still being stored at exit");
     }
