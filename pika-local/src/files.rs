@@ -1,9 +1,11 @@
 //! The local server's file routes: the targets of the presigned URLs the
 //! file store hands out (`PUT`/`GET /files/{key}?…&sig=…`). Each request is
 //! checked against its HMAC signature, expiry, method, content type and
-//! length; nothing else can reach the files.
+//! length; nothing else can reach the files. An upload is checked on its
+//! headers (the announced `Content-Length` is part of what is signed)
+//! before a byte of its body is read, and the body may not be longer.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +32,7 @@ async fn serve(
     Path(key): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     match handle(
         &store,
@@ -53,7 +55,7 @@ async fn handle(
     key: &str,
     query: &str,
     headers: &HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let denied = || {
         ApiError::new(
@@ -70,7 +72,7 @@ async fn handle(
         content_type: headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok()),
-        content_length: Some(body.len() as u64).filter(|_| *method == Method::PUT),
+        content_length: announced_length(headers).filter(|_| *method == Method::PUT),
     };
     let verified = store
         .verify(&request, pika_domain::chrono::Utc::now())
@@ -79,6 +81,17 @@ async fn handle(
             denied()
         })?;
     if *method == Method::PUT {
+        // Verified on its headers: now read at most what was announced.
+        let announced = announced_length(headers).unwrap_or(0);
+        let limit = usize::try_from(announced)
+            .unwrap_or(MAX_UPLOAD)
+            .min(MAX_UPLOAD);
+        let body = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| ApiError::invalid("the body is longer than announced, or broke off"))?;
+        if body.len() as u64 != announced {
+            return Err(ApiError::invalid("the body is shorter than announced"));
+        }
         store
             .write_uploaded(&verified, &body)
             .await
@@ -103,4 +116,12 @@ async fn handle(
         header::HeaderValue::from_static("attachment"),
     );
     Ok(response)
+}
+
+/// The request's `Content-Length`, when it has a valid one.
+fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
 }

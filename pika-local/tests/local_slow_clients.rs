@@ -16,7 +16,8 @@ use tokio::net::TcpStream;
 async fn read_until_closed(stream: &mut TcpStream, wait: Duration) -> Option<String> {
     let mut out = Vec::new();
     let read = tokio::time::timeout(wait, stream.read_to_end(&mut out)).await;
-    read.ok().map(|_| String::from_utf8_lossy(&out).into_owned())
+    read.ok()
+        .map(|_| String::from_utf8_lossy(&out).into_owned())
 }
 
 async fn connect(server: &LocalServer) -> TcpStream {
@@ -119,5 +120,24 @@ async fn connections_past_the_cap_wait_for_one_to_close() {
         .unwrap();
     assert_eq!(status, 200);
     drop(idle_two);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_with_a_bad_signature_is_refused_before_its_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LocalServer::start(config(dir.path(), None)).await;
+    let mut stream = connect(&server).await;
+    // 60 MB announced, nothing sent: the signature is checked first.
+    stream
+        .write_all(
+            b"PUT /files/uploads/u/s/f/x.bin?expires=9999999999&sig=00 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 60000000\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut stream, Duration::from_secs(5))
+        .await
+        .expect("answered without waiting for the body");
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     server.stop().await;
 }
