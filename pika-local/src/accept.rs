@@ -29,7 +29,7 @@ pub struct Limits {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open
-/// connections finish (at most [`DRAIN`]).
+/// connections finish (at most 15 s).
 pub async fn serve(
     listener: TcpListener,
     app: Router,

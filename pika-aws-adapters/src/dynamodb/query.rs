@@ -72,25 +72,39 @@ pub async fn query_all(make: impl Fn() -> QueryFluentBuilder) -> PortResult<Vec<
     }
 }
 
-/// Deletes the items with `keys` from `table`, 25 per request, retrying
-/// the items DynamoDB leaves unprocessed (with a short backoff).
+/// Deletes the items with `keys` from `table` (see [`batch_write`]).
+///
+/// # Errors
+/// As [`batch_write`].
+pub async fn batch_delete(client: &Client, table: &str, keys: Vec<Item>) -> PortResult<()> {
+    let requests = keys
+        .into_iter()
+        .map(|key| {
+            DeleteRequest::builder()
+                .set_key(Some(key))
+                .build()
+                .map(|d| WriteRequest::builder().delete_request(d).build())
+                .map_err(|e| PortError::permanent(format!("delete request: {e}")))
+        })
+        .collect::<PortResult<Vec<_>>>()?;
+    batch_write(client, table, requests, "batch delete").await
+}
+
+/// Sends `requests` to `table`, 25 per `BatchWriteItem`, retrying the
+/// items DynamoDB leaves unprocessed (with a short backoff).
 ///
 /// # Errors
 /// As DynamoDB's; `Transient` if items stay unprocessed after retries.
-pub async fn batch_delete(client: &Client, table: &str, keys: Vec<Item>) -> PortResult<()> {
-    for chunk in keys.chunks(25) {
-        let mut requests: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|key| {
-                DeleteRequest::builder()
-                    .set_key(Some(key.clone()))
-                    .build()
-                    .map(|d| WriteRequest::builder().delete_request(d).build())
-                    .map_err(|e| PortError::permanent(format!("delete request: {e}")))
-            })
-            .collect::<PortResult<_>>()?;
+pub async fn batch_write(
+    client: &Client,
+    table: &str,
+    requests: Vec<WriteRequest>,
+    what: &str,
+) -> PortResult<()> {
+    for chunk in requests.chunks(25) {
+        let mut pending: Vec<WriteRequest> = chunk.to_vec();
         for attempt in 0..8u32 {
-            if requests.is_empty() {
+            if pending.is_empty() {
                 break;
             }
             if attempt > 0 {
@@ -98,17 +112,19 @@ pub async fn batch_delete(client: &Client, table: &str, keys: Vec<Item>) -> Port
             }
             let output = client
                 .batch_write_item()
-                .request_items(table, std::mem::take(&mut requests))
+                .request_items(table, std::mem::take(&mut pending))
                 .send()
                 .await
-                .map_err(|e| ddb_error("batch delete", e))?;
-            requests = output
+                .map_err(|e| ddb_error(what, e))?;
+            pending = output
                 .unprocessed_items
                 .and_then(|mut m| m.remove(table))
                 .unwrap_or_default();
         }
-        if !requests.is_empty() {
-            return Err(PortError::transient("batch delete: items left unprocessed"));
+        if !pending.is_empty() {
+            return Err(PortError::transient(format!(
+                "{what}: items left unprocessed"
+            )));
         }
     }
     Ok(())

@@ -13,15 +13,13 @@
 //! parts never show as messages; deleting a session deletes both.
 
 use crate::dynamodb::codec::{get_s, n, s, Item};
-use crate::dynamodb::errors::ddb_error;
-use crate::dynamodb::query::{batch_delete, query_all};
+use crate::dynamodb::query::{batch_delete, batch_write, query_all};
 use crate::dynamodb::Dynamo;
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use pika_domain::ids::SessionId;
 use pika_domain::message::Message;
 use pika_domain::uuid::Uuid;
 use pika_ports::{PortError, PortResult, MAX_MESSAGE_BYTES};
-use std::time::Duration;
 
 const SESSION_ID: &str = "sessionId";
 const MESSAGE_ID: &str = "messageId";
@@ -122,43 +120,17 @@ pub(crate) fn is_split(item: &Item) -> bool {
 /// # Errors
 /// As DynamoDB's; `Transient` if parts stay unprocessed after retries.
 pub(crate) async fn write(dynamo: &Dynamo, table: &str, parts: &[Item]) -> PortResult<()> {
-    for batch in parts.chunks(25) {
-        let mut requests: Vec<WriteRequest> = batch
-            .iter()
-            .map(|part| {
-                PutRequest::builder()
-                    .set_item(Some(part.clone()))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(|e| PortError::permanent(format!("part put: {e}")))
-            })
-            .collect::<PortResult<_>>()?;
-        for attempt in 0..8u32 {
-            if requests.is_empty() {
-                break;
-            }
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(25 << attempt.min(5))).await;
-            }
-            let output = dynamo
-                .client()
-                .batch_write_item()
-                .request_items(table, std::mem::take(&mut requests))
-                .send()
-                .await
-                .map_err(|e| ddb_error("write message parts", e))?;
-            requests = output
-                .unprocessed_items
-                .and_then(|mut m| m.remove(table))
-                .unwrap_or_default();
-        }
-        if !requests.is_empty() {
-            return Err(PortError::transient(
-                "write message parts: items left unprocessed",
-            ));
-        }
-    }
-    Ok(())
+    let requests = parts
+        .iter()
+        .map(|part| {
+            PutRequest::builder()
+                .set_item(Some(part.clone()))
+                .build()
+                .map(|p| WriteRequest::builder().put_request(p).build())
+                .map_err(|e| PortError::permanent(format!("part put: {e}")))
+        })
+        .collect::<PortResult<Vec<_>>>()?;
+    batch_write(dynamo.client(), table, requests, "write message parts").await
 }
 
 /// Removes `parts` of a write that did not land. Best effort: parts left
