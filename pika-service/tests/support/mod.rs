@@ -156,3 +156,25 @@ pub fn text_of(events: &[TurnEvent]) -> String {
 pub fn names(events: &[TurnEvent]) -> Vec<&'static str> {
     events.iter().map(TurnEvent::name).collect()
 }
+
+/// The error code of a call that must fail.
+pub fn code<T: std::fmt::Debug>(result: Result<T, pika_service::ServiceError>) -> &'static str {
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e.code(),
+    }
+}
+
+/// One answered turn of `user` in a new `support` session.
+pub async fn chat(
+    p: &Platform,
+    user: &User,
+    text: &str,
+    answer: &str,
+) -> pika_domain::ids::SessionId {
+    p.fakes
+        .runtime
+        .push(pika_testkit::fakes::runtime::Script::answer(answer));
+    let (stream, _) = p.first_turn(user, text).await;
+    stream.session_id
+}
