@@ -218,9 +218,10 @@ fn the_service_uses_only_the_tokio_parts_it_needs() {
     );
 }
 
-/// The crates a package compiles (normal dependencies, its own features
-/// only), from `cargo tree`.
-fn compiled_crates(package: &str) -> BTreeSet<String> {
+/// What `cargo tree -p {package} -e normal --prefix none --offline` prints
+/// with `args` added, line by line (the package built alone: its own
+/// features only, as the release build of its binaries is).
+fn cargo_tree(package: &str, args: &[&str]) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let out = Command::new(cargo)
         .args([
@@ -231,10 +232,9 @@ fn compiled_crates(package: &str) -> BTreeSet<String> {
             "normal",
             "--prefix",
             "none",
-            "--format",
-            "{p}",
             "--offline",
         ])
+        .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo tree runs");
@@ -245,6 +245,15 @@ fn compiled_crates(package: &str) -> BTreeSet<String> {
     );
     String::from_utf8_lossy(&out.stdout)
         .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The crates a package compiles (normal dependencies, its own features
+/// only).
+fn compiled_crates(package: &str) -> BTreeSet<String> {
+    cargo_tree(package, &["--format", "{p}"])
+        .iter()
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_string)
         .collect()
@@ -324,40 +333,17 @@ fn the_local_server_compiles_no_aws() {
 }
 
 /// The features `dependency` is compiled with when `package` is built
-/// alone (as the release build of its binaries is), from `cargo tree`.
+/// alone.
 fn features_of(package: &str, dependency: &str) -> BTreeSet<String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let out = Command::new(cargo)
-        .args([
-            "tree",
-            "-p",
-            package,
-            "-e",
-            "normal",
-            "-i",
-            dependency,
-            "--depth",
-            "0",
-            "--prefix",
-            "none",
-            "--format",
-            "{f}",
-            "--offline",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .flat_map(|l| l.split(','))
-        .map(|f| f.trim().to_string())
-        .filter(|f| !f.is_empty())
-        .collect()
+    cargo_tree(
+        package,
+        &["-i", dependency, "--depth", "0", "--format", "{f}"],
+    )
+    .iter()
+    .flat_map(|l| l.split(','))
+    .map(|f| f.trim().to_string())
+    .filter(|f| !f.is_empty())
+    .collect()
 }
 
 /// `POST /dev/token` mints a token for anyone: the Lambda binaries are

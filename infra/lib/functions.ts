@@ -161,7 +161,9 @@ export class Functions extends Construct {
     // --- permissions --------------------------------------------------------
     // api: every table but the job locks; files and insight documents
     // (presigned PUT/GET, session deletion, user erasure).
-    for (const name of ['sessions', 'messages', 'claims', 'config', 'users', 'feedback', 'usage'] as const) {
+    // The turns table: an erasure stops the user's running turns first
+    // (their stop flags) and waits for them to end.
+    for (const name of ['sessions', 'messages', 'claims', 'config', 'users', 'feedback', 'usage', 'turns'] as const) {
       grantTable(t[name], this.api, true);
     }
     storage.filesBucket.grantReadWrite(this.api);

@@ -134,3 +134,35 @@ fn the_insights_lock_does_not_outlive_the_jobs_function() {
         "a run killed at {timeout} s must not hold the lock for {lock} s"
     );
 }
+
+/// The statements of the role of the function with `PIKA_FUNCTION` = `kind`.
+fn statements_of(template: &Value, kind: &str) -> Vec<Value> {
+    let role = of_kind(template, "AWS::Lambda::Function")
+        .into_iter()
+        .find(|(_, f)| f["Properties"]["Environment"]["Variables"]["PIKA_FUNCTION"] == kind)
+        .unwrap()
+        .1["Properties"]["Role"]["Fn::GetAtt"][0]
+        .clone();
+    of_kind(template, "AWS::IAM::Policy")
+        .into_iter()
+        .filter(|(_, p)| p["Properties"]["Roles"][0]["Ref"] == role)
+        .flat_map(|(_, p)| {
+            p["Properties"]["PolicyDocument"]["Statement"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Erasure runs on the api function and stops the user's running turns
+/// first: its role may write their stop flags in the turns table.
+#[test]
+fn the_api_function_may_stop_turns_before_an_erasure() {
+    let Some(template) = template() else { return };
+    let may_update_turns = statements_of(&template, "api").iter().any(|s| {
+        s["Action"].to_string().contains("dynamodb:UpdateItem")
+            && s["Resource"].to_string().contains("TurnsTable")
+    });
+    assert!(may_update_turns, "{:?}", statements_of(&template, "api"));
+}

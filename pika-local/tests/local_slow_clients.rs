@@ -26,6 +26,15 @@ async fn connect(server: &LocalServer) -> TcpStream {
         .unwrap()
 }
 
+/// Sends `request` (raw bytes, maybe unfinished) on a new connection and
+/// returns what the server answers until it closes it within `wait`
+/// (`None` when it does not).
+async fn send_raw(server: &LocalServer, request: &[u8], wait: Duration) -> Option<String> {
+    let mut stream = connect(server).await;
+    stream.write_all(request).await.unwrap();
+    read_until_closed(&mut stream, wait).await
+}
+
 fn quick_limits(config: &mut pika_local::config::LocalConfig) {
     config.server.header_read_timeout_seconds = 1;
     config.server.body_read_timeout_seconds = 1;
@@ -35,17 +44,14 @@ fn quick_limits(config: &mut pika_local::config::LocalConfig) {
 async fn a_body_announced_too_large_is_refused_before_it_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let server = LocalServer::start(config(dir.path(), None)).await;
-    let mut stream = connect(&server).await;
     // 12 MB announced, nothing sent, no token: 413 at once.
-    stream
-        .write_all(
-            b"POST /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 12000000\r\nConnection: close\r\n\r\n",
-        )
-        .await
-        .unwrap();
-    let answer = read_until_closed(&mut stream, Duration::from_secs(5))
-        .await
-        .expect("answered without waiting for the body");
+    let answer = send_raw(
+        &server,
+        b"POST /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 12000000\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("answered without waiting for the body");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("payload_too_large"), "{answer}");
     server.stop().await;
@@ -60,28 +66,21 @@ async fn clients_that_never_finish_headers_or_body_are_cut_off() {
     let http = client();
     let token = sign_in(&http, &server, "slow").await;
 
-    let mut headers = connect(&server).await;
-    headers
-        .write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        .await
-        .unwrap();
+    let stuck = send_raw(
+        &server,
+        b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
     assert!(
-        read_until_closed(&mut headers, Duration::from_secs(5))
-            .await
-            .is_some(),
+        stuck.is_some(),
         "a connection stuck in its headers is closed"
     );
 
-    let mut body = connect(&server).await;
-    body.write_all(
-        format!(
-            "POST /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"chatApp"
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
-    let answer = read_until_closed(&mut body, Duration::from_secs(5))
+    let stalled = format!(
+        "POST /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"chatApp"
+    );
+    let answer = send_raw(&server, stalled.as_bytes(), Duration::from_secs(5))
         .await
         .expect("a stalled body is cut off");
     assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
@@ -127,17 +126,14 @@ async fn connections_past_the_cap_wait_for_one_to_close() {
 async fn an_upload_with_a_bad_signature_is_refused_before_its_body() {
     let dir = tempfile::tempdir().unwrap();
     let server = LocalServer::start(config(dir.path(), None)).await;
-    let mut stream = connect(&server).await;
     // 60 MB announced, nothing sent: the signature is checked first.
-    stream
-        .write_all(
-            b"PUT /files/uploads/u/s/f/x.bin?expires=9999999999&sig=00 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 60000000\r\nConnection: close\r\n\r\n",
-        )
-        .await
-        .unwrap();
-    let answer = read_until_closed(&mut stream, Duration::from_secs(5))
-        .await
-        .expect("answered without waiting for the body");
+    let answer = send_raw(
+        &server,
+        b"PUT /files/uploads/u/s/f/x.bin?expires=9999999999&sig=00 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 60000000\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("answered without waiting for the body");
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     server.stop().await;
 }

@@ -16,41 +16,17 @@ async fn a_large_answer_is_stored_and_replayed_whole_on_the_fakes() {
 #[tokio::test]
 async fn a_tool_output_past_the_cap_is_cut_and_marked() {
     use futures::StreamExt;
-    use pika_domain::site::SiteRecord;
     use pika_ports::{CompletionPurpose, ContentBlock};
-    use pika_service::{ChatService, ConfigCache, SendMessage, ServiceSettings, TurnTarget};
+    use pika_service::{SendMessage, TurnTarget};
     use pika_testkit::fakes::runtime::Script;
     use pika_testkit::fixtures;
     use serde_json::json;
-    use std::sync::Arc;
 
     let fakes = FakePorts::new();
     let ports = fakes.ports();
-    ports
-        .tools
-        .create(&fixtures::inline_tool("fetcher", "fetch"))
-        .await
-        .unwrap();
-    ports
-        .agents
-        .create(&fixtures::agent("reader", &["fetcher"]))
-        .await
-        .unwrap();
-    ports
-        .chat_apps
-        .create(&fixtures::chat_app("reads", "reader"))
-        .await
-        .unwrap();
     let mut site = fixtures::site();
     site.turn.max_tool_output_bytes = 4096;
-    ports
-        .site
-        .create(&SiteRecord::seed(site, fixtures::t0()))
-        .await
-        .unwrap();
-    let settings = ServiceSettings::default();
-    let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
-    let chat = ChatService::new(ports.clone(), settings, config);
+    let chat = large_answer_support::reader_app(&ports, site).await;
     let full = json!({ "rows": "r".repeat(10_000) });
     let answer = full.clone();
     fakes.tool_invoker.on("fetch", move |_| Ok(answer.clone()));

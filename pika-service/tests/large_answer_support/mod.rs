@@ -11,7 +11,7 @@
 
 use futures::StreamExt;
 use pika_domain::ids::ClientMessageId;
-use pika_domain::site::SiteRecord;
+use pika_domain::site::{SiteConfig, SiteRecord};
 use pika_domain::stream::TurnEvent;
 use pika_ports::{CompletionPurpose, Ports, StopReason};
 use pika_service::{ChatService, ConfigCache, SendMessage, ServiceSettings, TurnTarget};
@@ -27,8 +27,9 @@ pub fn deltas() -> Vec<String> {
     (0..2_000).map(|i| format!("{i}: {piece}")).collect()
 }
 
-/// Runs the scenario on `ports` (the model and the tool are `fakes`').
-pub async fn a_large_answer_is_stored_and_replayed_whole(ports: Ports, fakes: &FakePorts) {
+/// The `reads` chat app (agent `reader`, tool function `fetch`) and `site`
+/// stored on `ports`, and a chat service over them.
+pub async fn reader_app(ports: &Ports, site: SiteConfig) -> ChatService {
     ports
         .tools
         .create(&fixtures::inline_tool("fetcher", "fetch"))
@@ -46,12 +47,17 @@ pub async fn a_large_answer_is_stored_and_replayed_whole(ports: Ports, fakes: &F
         .unwrap();
     ports
         .site
-        .create(&SiteRecord::seed(fixtures::site(), fixtures::t0()))
+        .create(&SiteRecord::seed(site, fixtures::t0()))
         .await
         .unwrap();
     let settings = ServiceSettings::default();
     let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
-    let chat = ChatService::new(ports.clone(), settings, config);
+    ChatService::new(ports.clone(), settings, config)
+}
+
+/// Runs the scenario on `ports` (the model and the tool are `fakes`').
+pub async fn a_large_answer_is_stored_and_replayed_whole(ports: Ports, fakes: &FakePorts) {
+    let chat = reader_app(&ports, fixtures::site()).await;
 
     let input = json!({ "query": "everything", "huge": 1e200 });
     let rows = "r".repeat(300 * 1024);
