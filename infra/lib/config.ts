@@ -69,6 +69,12 @@ export interface PikaConfig {
   readonly apiBurstLimit: number;
   /** Usage plan quota (requests per day, per API key). */
   readonly apiQuotaPerDay: number;
+  /**
+   * Reserved concurrency of the stream function (0: none): the most turns
+   * running at once in the account's Lambda pool, so a flood of turns
+   * cannot starve the api and jobs functions, and its cost has a ceiling.
+   */
+  readonly streamReservedConcurrency: number;
   /** Email subscribed to the alarm topic, if any. */
   readonly alarmEmail?: string;
   /** Chat app ids that get their own EMF alarms (the EMF metrics carry a `chatAppId` dimension). */
@@ -223,6 +229,7 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     apiRateLimit: int(node, 'apiRateLimit', 50, 1, 10000),
     apiBurstLimit: int(node, 'apiBurstLimit', 100, 1, 5000),
     apiQuotaPerDay: int(node, 'apiQuotaPerDay', 100000, 1, 100000000),
+    streamReservedConcurrency: int(node, 'streamReservedConcurrency', 50, 0, 10000),
     alarmEmail: str(node, 'alarmEmail'),
     alarmChatAppIds: list(node, 'alarmChatAppIds', []),
     responseLatencyP95Ms: int(node, 'responseLatencyP95MsAlarm', 60000, 100, 900000),

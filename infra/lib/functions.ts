@@ -157,6 +157,13 @@ export class Functions extends Construct {
     this.api = this.makeFunction(SPECS.api, config, apiEnv);
     this.stream = this.makeFunction(SPECS.stream, config, streamEnv);
     this.jobs = this.makeFunction(SPECS.jobs, config, jobsEnv);
+    // The stream function's Function URL has no API Gateway in front: its
+    // reserved concurrency caps the turns running at once (per-user limits
+    // are the chat service's, across containers, in the usage table).
+    if (config.streamReservedConcurrency > 0) {
+      (this.stream.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions =
+        config.streamReservedConcurrency;
+    }
 
     // --- permissions --------------------------------------------------------
     // api: every table but the job locks; files and insight documents
@@ -168,8 +175,9 @@ export class Functions extends Construct {
     }
     storage.filesBucket.grantReadWrite(this.api);
     storage.insightsBucket.grantRead(this.api);
+    // Deleting leaves a delete marker; the jobs function's cleanup purges
+    // the old versions, so the internet-facing role cannot destroy history.
     storage.insightsBucket.grantDelete(this.api);
-    purgeVersions(storage.insightsBucket, this.api);
     if (!config.authorizer) auth.jwtSecret?.grantRead(this.api);
     // Title generation (POST /sessions/{id}/title without a title).
     this.api.addToRolePolicy(bedrockModels(stack, ['bedrock:InvokeModel']));
@@ -342,8 +350,9 @@ function invokeTaggedTools(stack: Stack, actions: string[]): iam.PolicyStatement
 }
 
 /**
- * Erasing a user or a session deletes every version of its insight
- * documents (the bucket is versioned), not only the current one.
+ * The jobs function's cleanup purges every version of deleted insight
+ * documents (the bucket is versioned), finishing what a session deletion
+ * or a user's erasure by the api function began.
  */
 function purgeVersions(bucket: s3.IBucket, fn: lambda.Function): void {
   fn.addToRolePolicy(

@@ -29,6 +29,14 @@ async fn turn_control_honours_its_contract() {
 }
 
 #[tokio::test]
+async fn allowance_store_honours_its_contract() {
+    pika_testkit::contracts::allowances::allowance_store_contract(|| async {
+        pika_aws_adapters::dynamodb::allowances::DynamoAllowances::new(dynamo_serial::fresh().await)
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn user_store_honours_its_contract() {
     user_store_contract(|| async { DynamoUserStore::new(dynamo_support::fresh().await) }).await;
 }

@@ -1,8 +1,10 @@
 //! A chat turn on the DynamoDB stores, its requests counted by an SDK
 //! interceptor: a warm turn (existing session, configuration cached, no
-//! quotas) costs 2 reads (the session, the history page) and 4 writes (the
-//! start and the finish transactions of the turn journal, the session's
-//! hold taken and freed); a retry is replayed; two processes share a turn;
+//! quotas) costs 3 reads (the session, the history page, the user's
+//! fair-use record) and 6 writes (the start and the finish transactions of
+//! the turn journal, the session's hold taken and freed, the user's
+//! fair-use record at admission and release); a retry is replayed; two
+//! processes share a turn;
 //! a turn whose process died is closed by a retry.
 #![cfg(feature = "dynamodb")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -27,7 +29,7 @@ use pika_testkit::fakes::runtime::Script;
 use pika_testkit::{fixtures, FakePorts};
 
 #[tokio::test]
-async fn a_warm_turn_costs_two_reads_and_four_writes() {
+async fn a_warm_turn_costs_three_reads_and_six_writes() {
     let p = platform().await;
     p.fakes
         .runtime
@@ -61,15 +63,16 @@ async fn a_warm_turn_costs_two_reads_and_four_writes() {
     );
     let warm = p.requests.take();
 
-    assert_eq!(count(&warm, READS), 2, "reads of a warm turn: {warm:?}");
-    // The journal's two transactions, and the session's hold taken and
-    // freed (turn control across containers).
-    assert_eq!(count(&warm, WRITES), 4, "writes of a warm turn: {warm:?}");
+    assert_eq!(count(&warm, READS), 3, "reads of a warm turn: {warm:?}");
+    // The journal's two transactions, the session's hold taken and freed
+    // (turn control across containers), the user's fair-use record at
+    // admission and release (the release names the version written: no read).
+    assert_eq!(count(&warm, WRITES), 6, "writes of a warm turn: {warm:?}");
     assert_eq!(
         warm.iter()
             .filter(|o| ["PutItem", "DeleteItem"].contains(&o.as_str()))
             .count(),
-        2,
+        4,
         "{warm:?}"
     );
     assert_eq!(

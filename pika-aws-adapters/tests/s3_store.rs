@@ -279,3 +279,86 @@ async fn deleting_in_a_versioned_bucket_leaves_no_old_version_behind() {
         "no version or delete marker of alice's is left"
     );
 }
+
+#[tokio::test]
+async fn a_deletion_by_the_api_marks_and_the_jobs_purge_finishes_it() {
+    let bucket = fresh_bucket().await;
+    let raw = raw_client().await;
+    raw.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let sdk = moto_support::sdk_config().await;
+    // The api function's store: it may delete, not destroy versions.
+    let api = S3FileStore::new(&sdk, config(&bucket, None));
+    let mut jobs_config = config(&bucket, None);
+    jobs_config.versioned = true;
+    let jobs = S3FileStore::new(&sdk, jobs_config);
+    let (app, alice, bob) = (chat_app_id("support"), user_id("alice"), user_id("bob"));
+    let ids = SequentialIds::new();
+    let erased = insight_key(&app, &alice, &ids.session_id());
+    let kept = insight_key(&app, &bob, &ids.session_id());
+    for (key, body) in [
+        (&erased, "v1"),
+        (&erased, "v2"),
+        (&kept, "k1"),
+        (&kept, "k2"),
+    ] {
+        api.put(key, body.as_bytes().to_vec(), "application/json")
+            .await
+            .unwrap();
+    }
+    let versions_of = |key: String| {
+        let raw = raw.clone();
+        let bucket = bucket.clone();
+        async move {
+            let listed = raw
+                .list_object_versions()
+                .bucket(&bucket)
+                .prefix(&key)
+                .send()
+                .await
+                .unwrap();
+            listed.versions().len() + listed.delete_markers().len()
+        }
+    };
+
+    assert_eq!(
+        api.delete_prefix(&insight_prefix(&app, &alice))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(api.get(&erased).await.unwrap(), None, "gone for readers");
+    assert_eq!(
+        versions_of(erased.clone()).await,
+        3,
+        "two versions and a marker remain"
+    );
+    assert_eq!(
+        api.purge_deleted(pika_domain::files::INSIGHTS_PREFIX)
+            .await
+            .unwrap(),
+        0,
+        "the api's store destroys nothing"
+    );
+
+    let purged = jobs
+        .purge_deleted(pika_domain::files::INSIGHTS_PREFIX)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(versions_of(erased).await, 0, "nothing of alice's is left");
+    assert_eq!(
+        versions_of(kept.clone()).await,
+        2,
+        "a live document keeps its history"
+    );
+    assert_eq!(jobs.get(&kept).await.unwrap(), Some(b"k2".to_vec()));
+}

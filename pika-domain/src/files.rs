@@ -24,6 +24,9 @@ pub fn upload_key(user: &UserId, session: &SessionId, file: &FileId, name: &str)
     )
 }
 
+/// Where every insight document lives.
+pub const INSIGHTS_PREFIX: &str = "session-insights/";
+
 /// The key of a session's insight document:
 /// `session-insights/{chatAppId}/{userId}/{sessionId}.json`.
 pub fn insight_key(app: &ChatAppId, user: &UserId, session: &SessionId) -> String {

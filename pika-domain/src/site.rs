@@ -82,6 +82,10 @@ pub struct SiteConfig {
     /// Bounds of a turn.
     #[serde(default)]
     pub turn: TurnLimits,
+    /// Rate limits, concurrent turns and quota reservations per user and
+    /// entity, across every process.
+    #[serde(default)]
+    pub fair_use: crate::fair_use::FairUseLimits,
     /// The insights runner.
     #[serde(default)]
     pub insights: InsightsSettings,
@@ -122,6 +126,9 @@ impl SiteConfig {
         }
         if turn.max_tool_output_bytes < 1024 {
             return bad("turn.maxToolOutputBytes must be at least 1024");
+        }
+        if !(1..=86_400).contains(&self.fair_use.hold_seconds) {
+            return bad("fairUse.holdSeconds must be 1 to 86400");
         }
         let insights = &self.insights;
         if insights.batch_size == 0 || insights.lock_ttl_seconds < 1 || insights.idle_minutes < 0 {

@@ -134,7 +134,8 @@ impl AppState {
         let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
         Self {
             chat: ChatService::new(ports.clone(), settings.clone(), config.clone()),
-            sessions: SessionService::new(ports.clone(), config.clone()),
+            sessions: SessionService::new(ports.clone(), config.clone())
+                .with_prices(settings.prices.clone()),
             admin: AdminService::new(ports.clone(), config.clone()),
             feedback: FeedbackService::new(ports.clone()),
             insights: InsightsRunner::new(ports.clone()),

@@ -86,6 +86,8 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     resets_at: Option<String>,
+    /// Seconds for the `Retry-After` header.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -96,6 +98,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             resets_at: None,
+            retry_after: None,
         }
     }
 
@@ -163,7 +166,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
             ServiceError::Conflict(_) => StatusCode::CONFLICT,
-            ServiceError::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::QuotaExceeded(_) | ServiceError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ServiceError::ModelUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -177,11 +182,20 @@ impl From<ServiceError> for ApiError {
             ServiceError::QuotaExceeded(q) => q.resets_at.map(|t| t.to_rfc3339()),
             _ => None,
         };
+        let retry_after = match &e {
+            // Whole seconds, rounded up: never earlier than it may succeed.
+            ServiceError::RateLimited {
+                retry_after: Some(wait),
+                ..
+            } => Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+            _ => None,
+        };
         Self {
             status,
             code: e.code(),
             detail: e.public_message(),
             resets_at,
+            retry_after,
         }
     }
 }
@@ -193,6 +207,11 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         // RFC 9110 §15.5.2: a 401 names the scheme the client must use.
         if self.status == StatusCode::UNAUTHORIZED {
             response

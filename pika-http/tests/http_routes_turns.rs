@@ -442,3 +442,28 @@ async fn quota_exceeded_is_429_with_resets_at_and_stores_nothing() {
     // The quota is per user: bob still may chat.
     chatted(&api, &bob(), "hi", "hello").await;
 }
+
+#[tokio::test]
+async fn a_turn_past_the_users_rate_is_429_with_retry_after() {
+    let mut site = fixtures::site();
+    site.fair_use.user_turns_per_minute = 2;
+    site.fair_use.user_turn_burst = 1;
+    let api = Api::with(site, ApiConfig::default()).await;
+    api.fakes.runtime.push(Script::answer("Hello"));
+    api.chat(&alice(), "Hi").await;
+    let reply = api
+        .post(
+            &format!("/chat/{APP}/messages"),
+            &alice(),
+            json!({ "message": "Again" }),
+        )
+        .await;
+    problem(&reply, 429, "rate_limited");
+    assert_eq!(
+        reply.headers["retry-after"], "30",
+        "2 a minute: one every 30 s"
+    );
+    // Another user is not held back.
+    api.fakes.runtime.push(Script::answer("Hello"));
+    api.chat(&bob(), "Hi").await;
+}

@@ -2,7 +2,7 @@
 //! the AWS adapters and the environment ([`LambdaEnv`]): clients are created
 //! here, never per request.
 
-use super::env::{LambdaEnv, RuntimeKind, SearchTarget};
+use super::env::{FunctionKind, LambdaEnv, RuntimeKind, SearchTarget};
 use super::fallbacks::{NoMemory, NoSearch, SplitFileStore};
 use pika_aws_adapters::aws::SdkConfig;
 use pika_aws_adapters::bedrock::{
@@ -59,11 +59,13 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
     };
     let files: Arc<dyn FileStore> = Arc::new(SplitFileStore::new(
         S3FileStore::new(sdk, S3Config::new(env.files_bucket.clone())),
-        // Versioned: deleting purges old versions too (erasure).
+        // Versioned bucket: only the jobs function destroys old versions
+        // (its cleanup purges what the api's deletions marked deleted);
+        // the function facing users deletes, and may not destroy history.
         S3FileStore::new(
             sdk,
             S3Config {
-                versioned: true,
+                versioned: env.function == FunctionKind::Jobs,
                 ..S3Config::new(env.insights_bucket.clone())
             },
         ),
@@ -110,6 +112,7 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         // A turn's writes as two DynamoDB transactions.
         journal: Some(stores.journal),
         turns: stores.turns,
+        allowances: stores.allowances,
     })
 }
 

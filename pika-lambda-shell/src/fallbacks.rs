@@ -129,6 +129,14 @@ impl<F: FileStore, I: FileStore> FileStore for SplitFileStore<F, I> {
         };
         Ok(insights + files)
     }
+    async fn purge_deleted(&self, prefix: &str) -> PortResult<u64> {
+        // Only the insights bucket keeps versions.
+        if INSIGHTS_PREFIX.starts_with(prefix) || prefix.starts_with(INSIGHTS_PREFIX) {
+            self.insights.purge_deleted(prefix).await
+        } else {
+            Ok(0)
+        }
+    }
 }
 
 #[cfg(test)]

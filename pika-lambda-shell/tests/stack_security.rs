@@ -97,6 +97,49 @@ fn a_scheduled_job_that_cannot_be_delivered_lands_in_an_alarmed_dead_letter_queu
 }
 
 #[test]
+fn the_stream_function_has_reserved_concurrency() {
+    let Some(template) = template() else { return };
+    let functions = of_kind(&template, "AWS::Lambda::Function");
+    for (id, function) in functions {
+        let props = &function["Properties"];
+        let reserved = &props["ReservedConcurrentExecutions"];
+        if props["Environment"]["Variables"]["PIKA_FUNCTION"] == "stream" {
+            assert_eq!(reserved, 50, "{id}: turns at once are capped");
+        } else {
+            assert!(reserved.is_null(), "{id}: only the stream is capped");
+        }
+    }
+}
+
+#[test]
+fn only_the_jobs_function_may_destroy_old_versions_of_insight_documents() {
+    let Some(template) = template() else { return };
+    let roles: Vec<String> = of_kind(&template, "AWS::Lambda::Function")
+        .iter()
+        .map(|(_, f)| {
+            let function = f["Properties"]["Environment"]["Variables"]["PIKA_FUNCTION"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let may_purge = of_kind(&template, "AWS::IAM::Policy").iter().any(|(_, p)| {
+                let attached = p["Properties"]["Roles"].to_string();
+                let role = f["Properties"]["Role"]["Fn::GetAtt"][0]
+                    .as_str()
+                    .unwrap_or("?");
+                attached.contains(role)
+                    && p["Properties"]["PolicyDocument"]["Statement"]
+                        .to_string()
+                        .contains("s3:DeleteObjectVersion")
+            });
+            format!("{function}:{may_purge}")
+        })
+        .collect();
+    let mut roles = roles;
+    roles.sort();
+    assert_eq!(roles, ["api:false", "jobs:true", "stream:false"]);
+}
+
+#[test]
 fn cognito_threat_protection_is_on() {
     let Some(template) = template() else { return };
     let pools = of_kind(&template, "AWS::Cognito::UserPool");

@@ -32,6 +32,8 @@
 
 mod errors;
 mod events;
+#[cfg(test)]
+mod fuzz;
 mod sse;
 mod stream;
 mod text_tools;

@@ -10,16 +10,17 @@ use pika_domain::cost::Usage;
 use pika_domain::message::Message;
 use pika_domain::quota::{bucket_start, QuotaScope};
 use pika_local_adapters::sqlite::{
-    SqliteAgentStore, SqliteChatAppStore, SqliteDb, SqliteFeedbackStore, SqliteJobLock,
-    SqliteMessageStore, SqliteSessionStore, SqliteSiteStore, SqliteStores, SqliteToolStore,
-    SqliteTurnControl, SqliteUsageLedger, SqliteUserMemory, SqliteUserStore, SCHEMA_VERSION,
+    SqliteAgentStore, SqliteAllowances, SqliteChatAppStore, SqliteDb, SqliteFeedbackStore,
+    SqliteJobLock, SqliteMessageStore, SqliteSessionStore, SqliteSiteStore, SqliteStores,
+    SqliteToolStore, SqliteTurnControl, SqliteUsageLedger, SqliteUserMemory, SqliteUserStore,
+    SCHEMA_VERSION,
 };
 use pika_ports::{
     ChatAppStore, IdGeneratorExt, MessageStore, PageRequest, PortError, SessionStore, TurnRecord,
     UsageLedger, UsageRecord,
 };
 use pika_testkit::contracts::{
-    config, feedback, job_lock, memory, messages, sessions, site, turns, usage, users,
+    allowances, config, feedback, job_lock, memory, messages, sessions, site, turns, usage, users,
 };
 use pika_testkit::fakes::clock::SequentialIds;
 use pika_testkit::fixtures::{chat_app, chat_app_id, entity_id, session, t0, user_id};
@@ -74,6 +75,7 @@ contract! {
     chat_app_store_honours_its_contract: config::chat_app_store_contract => SqliteChatAppStore;
     agent_store_honours_its_contract: config::agent_store_contract => SqliteAgentStore;
     site_store_honours_its_contract: site::site_store_contract => SqliteSiteStore;
+    allowance_store_honours_its_contract: allowances::allowance_store_contract => SqliteAllowances;
     turn_control_honours_its_contract: turns::turn_control_contract => SqliteTurnControl;
     tool_store_honours_its_contract: config::tool_store_contract => SqliteToolStore;
     user_store_honours_its_contract: users::user_store_contract => SqliteUserStore;

@@ -6,11 +6,12 @@
 //! before a byte of its body is read, and the body may not be longer.
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use pika_http::extract::ApiPath;
 use pika_http::problem::ApiError;
 use pika_local_adapters::files::{FileRequest, LocalFileStore, SignedQuery};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ pub fn routes(store: Arc<LocalFileStore>) -> Router {
 async fn serve(
     State(store): State<Arc<LocalFileStore>>,
     method: Method,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,

@@ -276,6 +276,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         // SQLite writes the records one by one (each a local transaction).
         journal: None,
         turns: Arc::new(stores.turns.clone()),
+        allowances: Arc::new(stores.allowances.clone()),
     };
 
     let verification = config

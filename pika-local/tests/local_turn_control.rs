@@ -61,6 +61,7 @@ fn ports(s: &SqliteStores, fakes: &FakePorts) -> Ports {
         job_lock: Arc::new(s.job_lock.clone()),
         memory: Arc::new(s.memory.clone()),
         turns: Arc::new(s.turns.clone()),
+        allowances: Arc::new(s.allowances.clone()),
         ..fakes.ports()
     }
 }

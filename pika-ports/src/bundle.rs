@@ -2,9 +2,10 @@
 //! by a shell and handed to each service.
 
 use crate::{
-    AgentRuntime, AgentStore, ChatAppStore, Clock, CompletionModel, FeedbackStore, FileStore,
-    IdGenerator, JobLock, MessageStore, MetricsSink, SearchIndex, SessionStore, SiteStore,
-    ToolInvoker, ToolStore, TurnControl, TurnJournal, UsageLedger, UserMemory, UserStore,
+    AgentRuntime, AgentStore, AllowanceStore, ChatAppStore, Clock, CompletionModel, FeedbackStore,
+    FileStore, IdGenerator, JobLock, MessageStore, MetricsSink, SearchIndex, SessionStore,
+    SiteStore, ToolInvoker, ToolStore, TurnControl, TurnJournal, UsageLedger, UserMemory,
+    UserStore,
 };
 use std::sync::Arc;
 
@@ -38,4 +39,7 @@ pub struct Ports {
     /// Which turn holds each session, its stop flag and live events, shared
     /// by every process over the same store.
     pub turns: Arc<dyn TurnControl>,
+    /// Rate-limit buckets and running turns' holds per user and entity,
+    /// shared by every process over the same store.
+    pub allowances: Arc<dyn AllowanceStore>,
 }

@@ -87,4 +87,25 @@ pub trait FileStore: Send + Sync {
     /// - `Invalid` for an empty prefix (it would delete everything).
     /// - `Transient` / `Permanent`.
     async fn delete_prefix(&self, prefix: &str) -> PortResult<u64>;
+
+    /// Purges what deletions under `prefix` left behind in a store that
+    /// keeps old versions: every version and delete marker of each object
+    /// whose latest version is a delete marker. Returns how many objects
+    /// were purged; a store without versions has nothing to purge.
+    ///
+    /// Deleting and purging are apart so that the function facing users
+    /// may delete (a delete marker) without the right to destroy history,
+    /// and a scheduled job finishes the erasure.
+    ///
+    /// # Errors
+    /// - `Invalid` for an empty prefix.
+    /// - `Transient` / `Permanent`.
+    async fn purge_deleted(&self, prefix: &str) -> PortResult<u64> {
+        if prefix.is_empty() {
+            return Err(crate::PortError::invalid(
+                "an empty prefix names everything",
+            ));
+        }
+        Ok(0)
+    }
 }

@@ -12,6 +12,7 @@
 //! With the `mock` feature, every trait has a mockall mock (`MockSessionStore`, …).
 
 pub mod action_group;
+pub mod allowances;
 pub mod bundle;
 pub mod error;
 pub mod page;
@@ -35,6 +36,7 @@ pub mod turns;
 pub mod usage;
 pub mod users;
 
+pub use allowances::{Allowance, AllowanceStore};
 pub use bundle::Ports;
 pub use chat_apps::{AgentStore, ChatAppStore, ToolStore};
 pub use clock::{Clock, IdGenerator, IdGeneratorExt, SystemClock, UuidV7Ids};

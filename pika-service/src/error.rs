@@ -19,6 +19,13 @@ pub enum ServiceError {
     Conflict(String),
     /// A token quota is used up.
     QuotaExceeded(QuotaExceeded),
+    /// Too many requests at once or in a short time; try again later.
+    RateLimited {
+        /// For the caller.
+        message: String,
+        /// When a retry may succeed.
+        retry_after: Option<std::time::Duration>,
+    },
     /// The model cannot be reached or is not configured.
     ModelUnavailable(String),
     /// Something failed inside; `retryable` when a retry may help.
@@ -39,6 +46,7 @@ impl ServiceError {
             Self::Invalid(_) => "invalid_request",
             Self::Conflict(_) => "conflict",
             Self::QuotaExceeded(_) => "quota_exceeded",
+            Self::RateLimited { .. } => "rate_limited",
             Self::ModelUnavailable(_) => "model_unavailable",
             Self::Internal { .. } => "internal",
         }
@@ -51,6 +59,7 @@ impl ServiceError {
                 m.clone()
             }
             Self::QuotaExceeded(q) => describe_quota(q),
+            Self::RateLimited { message, .. } => message.clone(),
             Self::ModelUnavailable(_) => "the model is unavailable; try again later".to_string(),
             Self::Internal { .. } => "something went wrong on our side".to_string(),
         }

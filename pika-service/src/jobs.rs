@@ -8,6 +8,7 @@ use crate::cleanup::CleanupService;
 use crate::error::ServiceError;
 use crate::insights::{InsightsReport, InsightsRunner};
 use crate::ports::Ports;
+use crate::retry::retry_transient;
 use pika_domain::chrono::{Duration, NaiveDate};
 use pika_ports::{Metric, MetricBatch, MetricUnit};
 use std::collections::BTreeMap;
@@ -110,6 +111,24 @@ impl JobRunner {
         let result = CleanupService::new(self.ports.clone())
             .delete_expired(limit.max(1))
             .await;
+        // Deletions by the function facing users only mark insight
+        // documents deleted (it may not destroy versions): this finishes
+        // them, erasures included. A failure is retried by the next run.
+        match retry_transient(|| {
+            self.ports
+                .files
+                .purge_deleted(pika_domain::files::INSIGHTS_PREFIX)
+        })
+        .await
+        {
+            Ok(0) => {}
+            Ok(purged) => {
+                tracing::info!(purged, "old versions of deleted insight documents purged")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "old versions of deleted insight documents could not be purged")
+            }
+        }
         if let Err(e) = lock.release(CLEANUP_LOCK, owner).await {
             tracing::warn!(error = %e, "the cleanup lock could not be released; it expires by itself");
         }

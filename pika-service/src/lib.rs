@@ -22,6 +22,7 @@ pub mod chat;
 pub mod cleanup;
 pub mod config_cache;
 pub mod error;
+mod fair_use;
 pub mod feedback;
 pub mod insights;
 pub mod jobs;

@@ -6,9 +6,11 @@
 use crate::cleanup::CleanupService;
 use crate::config_cache::ConfigCache;
 use crate::error::ServiceError;
+use crate::fair_use;
 use crate::ports::Ports;
 use crate::retry::retry_transient;
 use pika_domain::access::{decide_access, AccessDecision};
+use pika_domain::cost::PriceTable;
 use pika_domain::features::resolve_features;
 use pika_domain::ids::{ChatAppId, SessionId, ShareId};
 use pika_domain::message::{has_control_characters, Message, Role};
@@ -19,6 +21,7 @@ use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
 use pika_domain::user::User;
 use pika_ports::{
     CompletionPurpose, CompletionRequest, IdGeneratorExt, Page, PageRequest, SessionPatch,
+    UsageRecord,
 };
 use std::sync::Arc;
 
@@ -93,6 +96,7 @@ pub struct SessionService {
     ports: Ports,
     config: Arc<ConfigCache>,
     cleanup: CleanupService,
+    prices: Arc<PriceTable>,
 }
 
 impl SessionService {
@@ -103,7 +107,15 @@ impl SessionService {
             ports,
             config,
             cleanup,
+            prices: Arc::new(PriceTable::bedrock_defaults()),
         }
+    }
+
+    /// The prices generated titles are booked at (Bedrock's by default).
+    #[must_use]
+    pub fn with_prices(mut self, prices: PriceTable) -> Self {
+        self.prices = Arc::new(prices);
+        self
     }
 
     /// The caller's own sessions, newest first, optionally of one chat app.
@@ -235,7 +247,7 @@ impl SessionService {
             }
             Some(raw) => clean_title(&raw, false)
                 .ok_or_else(|| ServiceError::Invalid("the title must not be empty".to_string()))?,
-            None => self.generate_title(&session).await?,
+            None => self.generate_title(caller, &session).await?,
         };
         self.patch(
             id,
@@ -247,7 +259,13 @@ impl SessionService {
         .await
     }
 
-    async fn generate_title(&self, session: &Session) -> Result<String, ServiceError> {
+    /// A title from the first question and answer: admitted like a turn
+    /// (rate limits, quotas) and booked in the ledger under its model.
+    async fn generate_title(
+        &self,
+        caller: &User,
+        session: &Session,
+    ) -> Result<String, ServiceError> {
         let id = &session.session_id;
         let first = self
             .ports
@@ -268,8 +286,18 @@ impl SessionService {
                 "the session has no messages to title".to_string(),
             ));
         };
+        let site = self.config.site().await?;
+        let app = self.config.chat_app(&session.chat_app_id).await?;
+        fair_use::admit_call(
+            &self.ports,
+            &site,
+            app.as_ref().and_then(|a| a.app.quotas.as_ref()),
+            &caller.user_id,
+            &session.entity_id,
+        )
+        .await?;
         // As in the turn: the site's title model, else the agent's verification model.
-        let model_id = match self.config.site().await?.title_model_id.clone() {
+        let model_id = match site.title_model_id.clone() {
             Some(model) => model,
             None => self
                 .config
@@ -279,7 +307,7 @@ impl SessionService {
                 .unwrap_or_else(|| pika_domain::agent::DEFAULT_VERIFICATION_MODEL_ID.to_string()),
         };
         let request = CompletionRequest {
-            model_id,
+            model_id: model_id.clone(),
             instruction: TITLE_INSTRUCTION.to_string(),
             input: title_input(question, answer.unwrap_or_default()),
             max_output_tokens: 32,
@@ -291,6 +319,21 @@ impl SessionService {
             .complete(request)
             .await
             .map_err(crate::error::from_model_error)?;
+        let usage = self.prices.cost(&model_id, completion.usage);
+        if usage.tokens().total() > 0 {
+            let record = UsageRecord {
+                at: self.ports.clock.now(),
+                user_id: caller.user_id.clone(),
+                entity_id: session.entity_id.clone(),
+                chat_app_id: session.chat_app_id.clone(),
+                model_id,
+                usage,
+            };
+            // The tokens are spent: a failed booking is logged, not the user's problem.
+            if let Err(e) = retry_transient(|| self.ports.usage.record(&record)).await {
+                tracing::error!(error = %e, session = %id, "a title's usage could not be booked");
+            }
+        }
         clean_title(&completion.text, true).ok_or_else(|| {
             ServiceError::ModelUnavailable("the model gave an empty title".to_string())
         })

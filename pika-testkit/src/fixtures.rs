@@ -9,6 +9,7 @@ use pika_domain::access::AccessRules;
 use pika_domain::agent::Agent;
 use pika_domain::chat_app::{ChatApp, ChatAppMode};
 use pika_domain::chrono::{DateTime, TimeZone, Utc};
+use pika_domain::fair_use::FairUseLimits;
 use pika_domain::features::{EntityFeature, FeatureSet};
 use pika_domain::ids::{AgentId, ChatAppId, EntityId, ToolId, ToolName, UserId};
 use pika_domain::session::Session;
@@ -86,7 +87,9 @@ pub fn site_admin(id: &str) -> User {
     u
 }
 
-/// A site with the entity feature on (path `accountId`) and nothing else.
+/// A site with the entity feature on (path `accountId`) and nothing else;
+/// the default fair-use limits with bursts large enough for scenarios that
+/// send many turns at one instant of a manual clock.
 pub fn site() -> SiteConfig {
     SiteConfig {
         features: FeatureSet {
@@ -95,6 +98,11 @@ pub fn site() -> SiteConfig {
                 attribute_path: Some("accountId".to_string()),
             }),
             ..FeatureSet::default()
+        },
+        fair_use: FairUseLimits {
+            user_turn_burst: 1_000,
+            entity_turn_burst: 10_000,
+            ..FairUseLimits::default()
         },
         ..SiteConfig::default()
     }

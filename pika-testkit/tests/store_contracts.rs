@@ -50,6 +50,14 @@ async fn site_store_fake_meets_the_contract() {
 }
 
 #[tokio::test]
+async fn allowance_store_fake_meets_the_contract() {
+    pika_testkit::contracts::allowances::allowance_store_contract(|| async {
+        pika_testkit::fakes::allowances::InMemoryAllowances::new()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn turn_control_fake_meets_the_contract() {
     pika_testkit::contracts::turns::turn_control_contract(|| async {
         pika_testkit::fakes::turns::InMemoryTurnControl::new()

@@ -4,6 +4,7 @@
 //! Every read is a `GetItem`, `BatchGetItem` or `Query` on a key or a GSI:
 //! there is no `Scan` in this module (a test checks the source).
 
+pub mod allowances;
 pub mod codec;
 pub mod config;
 mod contention;

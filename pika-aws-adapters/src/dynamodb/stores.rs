@@ -1,6 +1,7 @@
 //! Every DynamoDB store over one [`Dynamo`], as a shell puts them into its
 //! `Ports` (the Lambda functions, the tests that run a whole turn).
 
+use super::allowances::DynamoAllowances;
 use super::config::{DynamoAgentStore, DynamoChatAppStore, DynamoSiteStore, DynamoToolStore};
 use super::feedback::DynamoFeedbackStore;
 use super::journal::DynamoTurnJournal;
@@ -32,6 +33,8 @@ pub struct DynamoStores {
     pub journal: Arc<DynamoTurnJournal>,
     /// Which turn holds each session.
     pub turns: Arc<DynamoTurnControl>,
+    /// Rate-limit buckets and running turns' holds.
+    pub allowances: Arc<DynamoAllowances>,
 }
 
 impl DynamoStores {
@@ -52,6 +55,7 @@ impl DynamoStores {
             job_lock: self.job_lock,
             journal: Some(self.journal),
             turns: self.turns,
+            allowances: self.allowances,
             ..rest
         }
     }
@@ -71,6 +75,7 @@ impl DynamoStores {
             job_lock: Arc::new(DynamoJobLock::new(dynamo.clone())),
             journal: Arc::new(DynamoTurnJournal::new(dynamo.clone())),
             turns: Arc::new(DynamoTurnControl::new(dynamo.clone())),
+            allowances: Arc::new(DynamoAllowances::new(dynamo.clone())),
         }
     }
 }

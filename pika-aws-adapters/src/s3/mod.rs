@@ -37,8 +37,12 @@ pub struct S3Config {
     /// Address buckets as `{endpoint}/{bucket}` rather than
     /// `{bucket}.{endpoint}`: needed for emulators on `127.0.0.1`.
     pub force_path_style: bool,
-    /// The bucket keeps versions: deleting removes every version and delete
-    /// marker too, so erased data does not linger as old versions.
+    /// The bucket keeps versions and this process may destroy them:
+    /// deleting removes every version and delete marker too, and
+    /// [`FileStore::purge_deleted`] finishes what deletions elsewhere
+    /// (delete markers only) began. Off, deleting leaves a delete marker
+    /// and purging does nothing: the function facing users gets no
+    /// `s3:DeleteObjectVersion`.
     pub versioned: bool,
 }
 
@@ -210,5 +214,13 @@ impl FileStore for S3FileStore {
         } else {
             prefix_delete::delete_prefix(&self.client, &self.bucket, prefix).await
         }
+    }
+
+    async fn purge_deleted(&self, prefix: &str) -> PortResult<u64> {
+        check_prefix(prefix)?;
+        if !self.versioned {
+            return Ok(0);
+        }
+        prefix_delete::purge_deleted(&self.client, &self.bucket, prefix).await
     }
 }

@@ -111,6 +111,97 @@ pub(super) async fn delete_prefix_versions(
     }
 }
 
+/// Purges every version and delete marker of each object under `prefix`
+/// whose latest version is a delete marker, and returns how many objects
+/// that was. Two passes: the deleted keys first (their versions may span
+/// pages), then their versions.
+///
+/// # Errors
+/// As [`delete_prefix`].
+pub(super) async fn purge_deleted(client: &Client, bucket: &str, prefix: &str) -> PortResult<u64> {
+    let mut deleted = std::collections::HashSet::new();
+    list_versions(client, bucket, prefix, |page| {
+        for marker in page.delete_markers() {
+            if let (Some(key), Some(true)) = (marker.key(), marker.is_latest()) {
+                deleted.insert(key.to_string());
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    if deleted.is_empty() {
+        return Ok(0);
+    }
+    let mut ids = Vec::new();
+    list_versions(client, bucket, prefix, |page| {
+        let entries = page
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                page.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            );
+        for (key, version) in entries {
+            let Some(key) = key.filter(|k| deleted.contains(*k)) else {
+                continue;
+            };
+            ids.push(
+                ObjectIdentifier::builder()
+                    .key(key)
+                    .set_version_id(version.map(str::to_string))
+                    .build()
+                    .map_err(|e| {
+                        PortError::permanent(format!("s3 DeleteObjects: {e}")).with_source(e)
+                    })?,
+            );
+        }
+        Ok(())
+    })
+    .await?;
+    for batch in ids.chunks(BATCH as usize) {
+        delete_batch(client, bucket, batch.to_vec()).await?;
+    }
+    Ok(deleted.len() as u64)
+}
+
+/// Every page of `ListObjectVersions` under `prefix`, in order.
+async fn list_versions<F>(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+    mut each: F,
+) -> PortResult<()>
+where
+    F: FnMut(
+        &aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput,
+    ) -> PortResult<()>,
+{
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+    loop {
+        let page = client
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(prefix)
+            .max_keys(BATCH)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
+            .send()
+            .await
+            .map_err(|e| classify("s3 ListObjectVersions", e))?;
+        each(&page)?;
+        if page.is_truncated() != Some(true) {
+            return Ok(());
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+        if key_marker.is_none() {
+            return Ok(());
+        }
+    }
+}
+
 /// Deletes one batch quietly (S3 reports only failures) and returns its size.
 async fn delete_batch(
     client: &Client,

@@ -121,6 +121,9 @@ pub enum Reply {
     Cut { frames: Vec<Frame>, partial: Frame },
     /// 200 with a JSON body (the non-streaming `Converse`).
     Json(Value),
+    /// 200 `application/vnd.amazon.eventstream` with these bytes, in
+    /// these chunks, whatever they hold (fuzzing).
+    Raw(Vec<Vec<u8>>),
     /// An AWS JSON error: `status`, `x-amzn-errortype: {code}`, and
     /// `{"message": …}`.
     Error {
@@ -254,6 +257,11 @@ async fn answer(
                 }));
             event_stream(Body::from_stream(whole.chain(tail)))
         }
+        Reply::Raw(chunks) => event_stream(Body::from_stream(stream::iter(
+            chunks
+                .into_iter()
+                .map(|c| Ok::<_, std::io::Error>(Bytes::from(c))),
+        ))),
         Reply::Json(value) => Response::builder()
             .status(200)
             .header("content-type", "application/json")

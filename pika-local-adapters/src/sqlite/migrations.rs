@@ -22,7 +22,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes: the number of its last migration.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Every migration, oldest first.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -41,7 +41,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "turn control",
         sql: V3_TURNS,
     },
+    Migration {
+        version: 4,
+        name: "fair use",
+        sql: V4_ALLOWANCES,
+    },
 ];
+
+/// Rate-limit buckets and running turns' holds per user and entity, with
+/// the version each write names; `forget_after` orders the housekeeping.
+const V4_ALLOWANCES: &str = "
+CREATE TABLE allowances (
+    key           TEXT PRIMARY KEY NOT NULL,
+    version       INTEGER NOT NULL,
+    body          TEXT NOT NULL,
+    forget_after  TEXT NOT NULL
+);
+CREATE INDEX allowances_by_forget_after ON allowances (forget_after);
+";
 
 /// Which turn holds each session (its lease and stop flag), and the events
 /// it sent so far: what several servers on one database share.

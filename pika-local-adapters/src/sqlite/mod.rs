@@ -50,6 +50,7 @@
 //!   migrations ran; opening applies the missing ones in one transaction and
 //!   leaves the applied ones alone.
 
+mod allowances;
 mod chat_apps;
 mod config;
 mod db;
@@ -68,6 +69,7 @@ mod users;
 #[cfg(test)]
 mod plans;
 
+pub use allowances::SqliteAllowances;
 pub use chat_apps::SqliteChatAppStore;
 pub use config::{SqliteAgentStore, SqliteToolStore};
 pub use db::{SqliteDb, DEFAULT_READERS};
@@ -112,6 +114,8 @@ pub struct SqliteStores {
     pub memory: SqliteUserMemory,
     /// Which turn holds each session.
     pub turns: SqliteTurnControl,
+    /// Rate-limit buckets and running turns' holds.
+    pub allowances: SqliteAllowances,
 }
 
 impl SqliteStores {
@@ -130,6 +134,7 @@ impl SqliteStores {
             job_lock: SqliteJobLock::new(db.clone()),
             memory: SqliteUserMemory::new(db.clone()),
             turns: SqliteTurnControl::new(db.clone()),
+            allowances: SqliteAllowances::new(db.clone()),
             db,
         }
     }

@@ -113,7 +113,7 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         Err(e) => after_refusal(inner, &e, &end).await,
     };
     if stored != Stored::Whole {
-        release(inner, &session_id, &turn.assistant_message_id).await;
+        release(inner, turn).await;
         let (code, message) = match stored {
             Stored::SessionGone => (
                 "not_found",
@@ -149,7 +149,7 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
     emit_metrics(inner, turn, &outcome, usage, emit, now);
 
     // Free the session for the next turn before telling the client it may send one.
-    release(inner, &session_id, &turn.assistant_message_id).await;
+    release(inner, turn).await;
     emit.push(final_event);
     emit.log().close();
 }

@@ -8,15 +8,14 @@ use super::runner::{self, Turn};
 use super::{ChatInner, SendMessage, TurnStream, TurnTarget};
 use crate::config_cache::AppConfig;
 use crate::error::ServiceError;
+use crate::fair_use;
 use crate::retry::retry_transient;
 use pika_domain::access::decide_access;
 use pika_domain::features::resolve_features;
 use pika_domain::files::upload_key;
 use pika_domain::ids::{ClientMessageId, EntityId, FileId, SessionId};
 use pika_domain::message::{validate_user_text, FileRef, Message};
-use pika_domain::quota::{check_quota, window_start, QuotaLimits, QuotaScope};
 use pika_domain::session::Session;
-use pika_domain::site::SiteConfig;
 use pika_domain::stream::TurnEvent;
 use pika_domain::user::User;
 use pika_ports::{ClaimOutcome, ClientClaim, IdGeneratorExt, StartOutcome, TurnClaim, TurnStart};
@@ -105,14 +104,6 @@ async fn attempt(
     let tools = inner.config.tools(&agent.tool_ids).await?;
 
     let entity = features.entity_of(caller);
-    if let Err(refused) = check_quotas(inner, &site, caller, &config, &entity).await {
-        // A retry of a turn that used the last of the quota is replayed.
-        return match claim_of(inner, caller, &message).await? {
-            Some(claim) => replay(inner, caller, &message, claim).await,
-            None => Err(refused),
-        };
-    }
-
     let session_id = existing
         .as_ref()
         .map_or_else(|| ports.ids.session_id(), |s| s.session_id);
@@ -120,17 +111,41 @@ async fn attempt(
 
     let user_message_id = ports.ids.message_id();
     let assistant_message_id = ports.ids.message_id();
-    let running = inner
-        .running
-        .start(session_id, assistant_message_id)
-        .map_err(|refused| match refused {
-            StartRefused::Busy => {
-                ServiceError::Conflict("a turn is already running in this session".to_string())
+    // Rate limits, quotas with running turns' reservations, and a place
+    // among the caller's running turns, held until the turn ends.
+    let admitted = fair_use::admit_turn(
+        ports,
+        &site,
+        config.app.quotas.as_ref(),
+        &caller.user_id,
+        &entity,
+        &assistant_message_id.to_string(),
+    )
+    .await;
+    let admission = match admitted {
+        Ok(admission) => admission,
+        // A retry of a turn that used the last of the quota is replayed.
+        Err(refused) => {
+            return match claim_of(inner, caller, &message).await? {
+                Some(claim) => replay(inner, caller, &message, claim).await,
+                None => Err(refused),
             }
-            StartRefused::ShuttingDown => ServiceError::ModelUnavailable(
-                "the server is shutting down; try again shortly".to_string(),
-            ),
-        })?;
+        }
+    };
+    let running = match inner.running.start(session_id, assistant_message_id) {
+        Ok(running) => running,
+        Err(refused) => {
+            fair_use::release(ports, &admission).await;
+            return Err(match refused {
+                StartRefused::Busy => {
+                    ServiceError::Conflict("a turn is already running in this session".to_string())
+                }
+                StartRefused::ShuttingDown => ServiceError::ModelUnavailable(
+                    "the server is shutting down; try again shortly".to_string(),
+                ),
+            });
+        }
+    };
 
     let now = ports.clock.now();
     // The session's hold in the store: one turn per session across every
@@ -138,6 +153,7 @@ async fn attempt(
     let lease = runner::lease(inner, session_id, assistant_message_id);
     if let Err(e) = retry_transient(|| ports.turns.begin(&lease, now)).await {
         inner.running.finish(&session_id);
+        fair_use::release(ports, &admission).await;
         return Err(match e.kind {
             pika_ports::ErrorKind::Conflict => {
                 ServiceError::Conflict("a turn is already running in this session".to_string())
@@ -147,6 +163,7 @@ async fn attempt(
     }
     let unhold = || async {
         inner.running.finish(&session_id);
+        fair_use::release(ports, &admission).await;
         if let Err(e) = ports.turns.end(&session_id, &assistant_message_id).await {
             tracing::warn!(error = %e, "a turn's hold could not be freed; it expires by itself");
         }
@@ -205,6 +222,7 @@ async fn attempt(
             assistant_message_id,
             running: Arc::clone(&running),
             deadline: time_limit.map(|limit| tokio::time::Instant::now() + limit),
+            admission,
         },
     );
     Ok(Attempt::Streaming(TurnStream {
@@ -214,38 +232,6 @@ async fn attempt(
         replayed: false,
         events,
     }))
-}
-
-async fn check_quotas(
-    inner: &ChatInner,
-    site: &SiteConfig,
-    caller: &User,
-    config: &AppConfig,
-    entity: &EntityId,
-) -> Result<(), ServiceError> {
-    let limits = QuotaLimits::effective(&site.quotas, config.app.quotas.as_ref());
-    let hours = limits.window_hours();
-    let now = inner.ports.clock.now();
-    let since = window_start(now, hours);
-    let mut checks = Vec::new();
-    if let Some(limit) = limits.user_tokens_per_window {
-        checks.push((QuotaScope::User, caller.user_id.to_string(), limit));
-    }
-    // The entity quota counts a tenant; sessions without a real entity share
-    // no tenant, so it does not apply to them.
-    if let Some(limit) = limits.entity_tokens_per_window {
-        if entity.as_str() != EntityId::GLOBAL {
-            checks.push((QuotaScope::Entity, entity.to_string(), limit));
-        }
-    }
-    for (scope, key, limit) in checks {
-        let buckets = inner.ports.usage.buckets(scope, &key, since).await?;
-        if let Err(exceeded) = check_quota(scope, limit, hours, &buckets, now) {
-            tracing::info!(user = %caller.user_id, ?scope, limit, used = exceeded.used, "turn refused: quota exceeded");
-            return Err(ServiceError::QuotaExceeded(exceeded));
-        }
-    }
-    Ok(())
 }
 
 /// Turns `fileRef`s (`{fileId}/{name}`) into files of this caller's session

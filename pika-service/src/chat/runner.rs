@@ -46,6 +46,9 @@ pub(super) struct Turn {
     pub(super) running: Arc<RunningTurn>,
     /// When the model loop must give up (from [`super::SendMessage::time_limit`]).
     pub(super) deadline: Option<tokio::time::Instant>,
+    /// Its place among the caller's running turns and its reservation
+    /// against the quotas, freed when it ends.
+    pub(super) admission: crate::fair_use::Admission,
 }
 
 /// Runs `turn` on its own task. A panic anywhere in it (a model or tool
@@ -94,7 +97,7 @@ pub(super) fn spawn(inner: Arc<ChatInner>, turn: Turn) {
             .get(&session_id)
             .is_some_and(|t| t.assistant_message_id == assistant);
         if still_held {
-            release(&inner, &session_id, &assistant).await;
+            release(&inner, &turn).await;
         }
     });
 }
@@ -111,13 +114,16 @@ pub(super) fn lease(inner: &ChatInner, session: SessionId, message: MessageId) -
     }
 }
 
-/// Frees the session for its next turn, here and in the store: before the
-/// final event, so a client that saw it may send at once, anywhere.
-pub(super) async fn release(inner: &ChatInner, session: &SessionId, message: &MessageId) {
+/// Frees the session for its next turn, here and in the store, and the
+/// caller's place and reservation: before the final event, so a client
+/// that saw it may send at once, anywhere.
+pub(super) async fn release(inner: &ChatInner, turn: &Turn) {
+    let (session, message) = (&turn.session.session_id, &turn.assistant_message_id);
     if let Err(e) = retry_transient(|| inner.ports.turns.end(session, message)).await {
         tracing::warn!(error = %e, session = %session, "a turn's hold could not be freed; it expires by itself");
     }
     inner.running.finish_if(session, message);
+    crate::fair_use::release(&inner.ports, &turn.admission).await;
 }
 
 /// While the turn runs: renews its hold, sends its new events to the store

@@ -1,4 +1,5 @@
 //! Contract suites.
+pub mod allowances;
 pub mod config;
 pub mod feedback;
 pub mod files;

@@ -1,6 +1,7 @@
 //! Every fake in one bundle, sharing one clock and one id sequence, so a
 //! test builds a whole platform in one line and can still inspect each fake.
 
+use super::allowances::InMemoryAllowances;
 use super::clock::{ManualClock, SequentialIds};
 use super::completions::ScriptedCompletions;
 use super::config::{InMemoryAgentStore, InMemoryChatAppStore, InMemoryToolStore};
@@ -50,6 +51,7 @@ pub struct FakePorts {
     pub clock: Arc<ManualClock>,
     pub ids: Arc<SequentialIds>,
     pub turns: Arc<InMemoryTurnControl>,
+    pub allowances: Arc<InMemoryAllowances>,
 }
 
 impl FakePorts {
@@ -105,6 +107,7 @@ impl FakePorts {
             ids: self.ids.clone(),
             journal: None,
             turns: self.turns.clone(),
+            allowances: self.allowances.clone(),
         }
     }
 

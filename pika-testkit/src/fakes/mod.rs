@@ -1,5 +1,6 @@
 //! In-memory fakes of every port.
 
+pub mod allowances;
 pub mod bundle;
 pub mod clock;
 pub mod completions;
