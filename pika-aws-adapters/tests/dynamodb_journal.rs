@@ -59,6 +59,8 @@ fn turn(ids: &SequentialIds, client: Option<&str>) -> Turn {
                 mark_for_insights: true,
             },
             ledger: Some(UsageRecord {
+                also: Vec::new(),
+                counts_turn: true,
                 at: t0(),
                 user_id: session.user_id.clone(),
                 entity_id: session.entity_id.clone(),

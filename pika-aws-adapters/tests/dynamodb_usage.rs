@@ -31,6 +31,8 @@ async fn usage_ledger_honours_its_contract() {
 
 fn turn(user: &str, at: DateTime<Utc>, input: u64, output: u64) -> UsageRecord {
     UsageRecord {
+        also: Vec::new(),
+        counts_turn: true,
         at,
         user_id: user_id(user),
         entity_id: entity_id("acme"),

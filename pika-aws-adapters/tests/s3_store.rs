@@ -349,11 +349,29 @@ async fn a_deletion_by_the_api_marks_and_the_jobs_purge_finishes_it() {
         "the api's store destroys nothing"
     );
 
+    // Deleted, then written again (a session analysed again): live.
+    let revived = insight_key(&chat_app_id("other"), &alice, &ids.session_id());
+    api.put(&revived, b"r1".to_vec(), "application/json")
+        .await
+        .unwrap();
+    api.delete_prefix(&insight_prefix(&chat_app_id("other"), &alice))
+        .await
+        .unwrap();
+    api.put(&revived, b"r2".to_vec(), "application/json")
+        .await
+        .unwrap();
+
     let purged = jobs
         .purge_deleted(pika_domain::files::INSIGHTS_PREFIX)
         .await
         .unwrap();
     assert_eq!(purged, 1);
+    assert_eq!(
+        versions_of(revived.clone()).await,
+        3,
+        "a revived document keeps its history"
+    );
+    assert_eq!(jobs.get(&revived).await.unwrap(), Some(b"r2".to_vec()));
     assert_eq!(versions_of(erased).await, 0, "nothing of alice's is left");
     assert_eq!(
         versions_of(kept.clone()).await,

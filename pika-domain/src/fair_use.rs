@@ -136,9 +136,12 @@ impl TokenBucket {
                 .max(1);
             return Err(RetryAfter(millis(wait_ms)));
         }
+        // A clock behind the stored time (containers out of step) keeps the
+        // stored time, so the same refill is never credited twice.
+        let updated_at = bucket.map_or(now, |b| b.updated_at.max(now));
         Ok(TokenBucket {
             milli_tokens: fill - MILLI,
-            updated_at: now,
+            updated_at,
         })
     }
 

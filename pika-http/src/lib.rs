@@ -27,6 +27,7 @@ use axum::Router;
 use pika_service::{
     AdminService, AnalyticsService, ChatService, CleanupService, ConfigCache, FeedbackService,
     InsightsRunner, Ports, SearchService, ServiceSettings, SessionService, UploadService,
+    UserDirectory,
 };
 use problem::ApiError;
 pub use rate_limit::RateLimit;
@@ -117,6 +118,8 @@ pub struct AppState {
     pub cleanup: CleanupService,
     /// Analytics.
     pub analytics: AnalyticsService,
+    /// The users store, kept current from each caller's claims.
+    pub users: UserDirectory,
     /// Authentication.
     pub auth: Arc<Authenticator>,
     /// HTTP settings.
@@ -138,11 +141,12 @@ impl AppState {
                 .with_prices(settings.prices.clone()),
             admin: AdminService::new(ports.clone(), config.clone()),
             feedback: FeedbackService::new(ports.clone()),
-            insights: InsightsRunner::new(ports.clone()),
+            insights: InsightsRunner::new(ports.clone()).with_prices(settings.prices.clone()),
             search: SearchService::new(ports.clone()),
             uploads: UploadService::new(ports.clone(), settings.clone(), config.clone()),
             cleanup: CleanupService::new(ports.clone()),
             analytics: AnalyticsService::new(ports.clone()),
+            users: UserDirectory::new(ports.clone()),
             ports,
             settings,
             config,
@@ -265,6 +269,9 @@ async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -
     let (parts, body) = req.into_parts();
     match state.auth.authenticate(&parts).await {
         Ok(user) => {
+            // First sight, or new claims: recorded before the request runs,
+            // so a use case reading the users store finds the caller.
+            state.users.remember(&user).await;
             let mut req = Request::from_parts(parts, body);
             req.extensions_mut().insert(user);
             next.run(req).await

@@ -65,6 +65,7 @@ pub fn protected_routes() -> Router<AppState> {
         )
         .route("/sessions/{id}/feedback", post(sessions::feedback))
         .route("/sessions/{id}/files", post(sessions::upload))
+        .route("/sessions/{id}/files/{file_id}", get(sessions::download))
         .route("/chat/{chat_app_id}/messages", post(turns::send_new))
         .route("/chatapps", get(chatapps::list))
         .route("/chatapps/{id}", get(chatapps::get))
@@ -88,7 +89,9 @@ fn admin_routes() -> Router<AppState> {
         )
         .route(
             "/admin/chatapps/{id}",
-            get(admin::get_chat_app).put(admin::update_chat_app),
+            get(admin::get_chat_app)
+                .put(admin::update_chat_app)
+                .delete(admin::delete_chat_app),
         )
         .route(
             "/admin/chatapps/{id}/override",
@@ -100,7 +103,9 @@ fn admin_routes() -> Router<AppState> {
         )
         .route(
             "/admin/agents/{id}",
-            get(admin::get_agent).put(admin::update_agent),
+            get(admin::get_agent)
+                .put(admin::update_agent)
+                .delete(admin::delete_agent),
         )
         .route(
             "/admin/tools",
@@ -108,7 +113,9 @@ fn admin_routes() -> Router<AppState> {
         )
         .route(
             "/admin/tools/{id}",
-            get(admin::get_tool).put(admin::update_tool),
+            get(admin::get_tool)
+                .put(admin::update_tool)
+                .delete(admin::delete_tool),
         )
         .route("/admin/feedback/{id}", patch(admin::triage))
         .route("/admin/analytics", get(admin::analytics))

@@ -68,6 +68,17 @@ fn admin_calls() -> Vec<(Method, String, Option<Value>)> {
             None,
         ),
         (Method::DELETE, "/admin/users/alice/data".into(), None),
+        (Method::DELETE, format!("/admin/chatapps/{APP}"), None),
+        (
+            Method::DELETE,
+            "/admin/agents/agent?force=true".into(),
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/admin/tools/lookup?force=true".into(),
+            None,
+        ),
     ]
 }
 

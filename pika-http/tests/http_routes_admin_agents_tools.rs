@@ -190,3 +190,84 @@ async fn admin_tool_crud() {
         "invalid_request",
     );
 }
+
+#[tokio::test]
+async fn admin_deletes_check_references_first() {
+    let api = Api::new().await;
+    let root = admin();
+    let token = api.token(&root);
+    let del = |path: String| {
+        let (api, token) = (&api, token.clone());
+        async move { api.call(Method::DELETE, &path, Some(&token), None).await }
+    };
+    let tool = fixtures::inline_tool("lookup", "lookup");
+    let tool_id = tool.tool_id.to_string();
+    expect(
+        &api.post("/admin/tools", &root, serde_json::to_value(&tool).unwrap())
+            .await,
+        201,
+    );
+    expect(
+        &api.post(
+            "/admin/agents",
+            &root,
+            serde_json::to_value(fixtures::agent("helper", &[tool_id.as_str()])).unwrap(),
+        )
+        .await,
+        201,
+    );
+
+    // Only site admins delete.
+    let editor_token = api.token(&editor());
+    problem(
+        &api.call(
+            Method::DELETE,
+            "/admin/agents/agent",
+            Some(&editor_token),
+            None,
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    // The chat app `support` runs `agent`; `helper` offers the tool.
+    let refused = del("/admin/agents/agent".into()).await;
+    problem(&refused, 409, "conflict");
+    assert!(refused.text().contains("support"), "{}", refused.text());
+    problem(
+        &del(format!("/admin/tools/{tool_id}")).await,
+        409,
+        "conflict",
+    );
+    assert_eq!(del("/admin/agents/helper".into()).await.status, 204);
+    assert_eq!(del(format!("/admin/tools/{tool_id}")).await.status, 204);
+    problem(
+        &api.get(&format!("/admin/tools/{tool_id}"), &root).await,
+        404,
+        "not_found",
+    );
+
+    // Forced, the agent goes although `support` names it.
+    assert_eq!(
+        del("/admin/agents/agent?force=true".into()).await.status,
+        204
+    );
+    problem(
+        &api.get("/admin/agents/agent", &root).await,
+        404,
+        "not_found",
+    );
+    // A chat app goes with its override; a second delete is 404.
+    assert_eq!(del("/admin/chatapps/support".into()).await.status, 204);
+    problem(
+        &api.get("/admin/chatapps/support", &root).await,
+        404,
+        "not_found",
+    );
+    problem(
+        &del("/admin/chatapps/support".into()).await,
+        404,
+        "not_found",
+    );
+    problem(&del("/admin/agents/nobody".into()).await, 404, "not_found");
+}

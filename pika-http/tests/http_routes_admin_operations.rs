@@ -228,3 +228,42 @@ async fn site_admin_erases_a_users_data() {
     );
     assert_eq!(again["sessions"], 0);
 }
+
+#[tokio::test]
+async fn callers_are_recorded_from_their_claims_and_kept_current() {
+    use pika_ports::UserStore;
+    let api = Api::new().await;
+    let alice_id = alice().user_id;
+    assert_eq!(api.fakes.users.get(&alice_id).await.unwrap(), None);
+    expect(&api.get("/sessions", &alice()).await, 200);
+    assert_eq!(
+        api.fakes.users.get(&alice_id).await.unwrap(),
+        Some(alice()),
+        "recorded on first sight, as the token says"
+    );
+    // A new role in her token is recorded at her next request.
+    let mut promoted = alice();
+    promoted.roles.push("editor".to_string());
+    expect(&api.get("/sessions", &promoted).await, 200);
+    assert_eq!(
+        api.fakes.users.get(&alice_id).await.unwrap(),
+        Some(promoted.clone())
+    );
+    // Erased, then back: recorded again.
+    expect(
+        &api.call(
+            Method::DELETE,
+            "/admin/users/alice/data",
+            Some(&api.token(&admin())),
+            None,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(api.fakes.users.get(&alice_id).await.unwrap(), None);
+    expect(&api.get("/sessions", &promoted).await, 200);
+    assert_eq!(
+        api.fakes.users.get(&alice_id).await.unwrap(),
+        Some(promoted)
+    );
+}

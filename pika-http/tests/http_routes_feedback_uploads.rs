@@ -164,3 +164,83 @@ async fn upload_urls_follow_the_file_upload_feature() {
         "forbidden",
     );
 }
+
+/// Uploads `name` to a new session of `files` and sends it in a message;
+/// returns the session and the file id.
+async fn attached(api: &Api, name: &str) -> (String, String) {
+    let session = expect(
+        &api.post("/sessions", &alice(), json!({ "chatAppId": "files" }))
+            .await,
+        201,
+    );
+    let id = session["sessionId"].as_str().unwrap().to_string();
+    let ticket = expect(
+        &api.post(
+            &format!("/sessions/{id}/files"),
+            &alice(),
+            json!({ "name": name, "contentType": "image/png", "size": 4 }),
+        )
+        .await,
+        201,
+    );
+    let key = ticket["key"].as_str().unwrap();
+    use pika_ports::FileStore;
+    api.fakes
+        .files
+        .put(key, b"\x89PNG".to_vec(), "image/png")
+        .await
+        .unwrap();
+    api.fakes
+        .runtime
+        .push(pika_testkit::fakes::runtime::Script::answer("A picture."));
+    let file_ref = ticket["fileRef"].as_str().unwrap();
+    let sent = api
+        .post(
+            &format!("/sessions/{id}/messages"),
+            &alice(),
+            json!({ "message": "Look", "fileIds": [file_ref] }),
+        )
+        .await;
+    expect_stream(&sent);
+    let file_id = file_ref.split('/').next().unwrap().to_string();
+    (id, file_id)
+}
+
+#[tokio::test]
+async fn attached_files_are_downloaded_by_those_who_may_read_the_session() {
+    let api = Api::new().await;
+    api.seed_app(with_uploads("files"), fixtures::agent(AGENT, &[]), vec![])
+        .await;
+    let (session, file) = attached(&api, "photo.png").await;
+    let (other_session, other_file) = attached(&api, "other.png").await;
+    let path = format!("/sessions/{session}/files/{file}");
+
+    let url = expect(&api.get(&path, &alice()).await, 200);
+    has_keys(&url, &["url", "method", "expiresAt"]);
+    assert_eq!(url["method"], "GET");
+    assert!(url["url"].as_str().unwrap().contains("photo.png"), "{url}");
+    // Admins read sessions, so they may download; others get 404.
+    expect(&api.get(&path, &admin()).await, 200);
+    problem(&api.get(&path, &bob()).await, 404, "not_found");
+    // A file of another session is not reached through this one.
+    problem(
+        &api.get(&format!("/sessions/{session}/files/{other_file}"), &alice())
+            .await,
+        404,
+        "not_found",
+    );
+    expect(
+        &api.get(
+            &format!("/sessions/{other_session}/files/{other_file}"),
+            &alice(),
+        )
+        .await,
+        200,
+    );
+    problem(
+        &api.get(&format!("/sessions/{session}/files/not-an-id"), &alice())
+            .await,
+        400,
+        "invalid_request",
+    );
+}

@@ -217,6 +217,8 @@ async fn each_function_composed_as_its_main_does_reads_the_stored_site() {
     api.ports
         .usage
         .record(&UsageRecord {
+            also: Vec::new(),
+            counts_turn: true,
             at: pika_domain::chrono::Utc::now(),
             user_id: fixtures::user_id("alice"),
             entity_id: fixtures::entity_id("acme"),

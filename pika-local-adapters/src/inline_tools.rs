@@ -105,6 +105,11 @@ impl InlineTools {
 
 #[async_trait]
 impl ToolInvoker for InlineTools {
+    fn kinds(&self) -> Vec<pika_domain::tool::ExecutionType> {
+        use pika_domain::tool::ExecutionType;
+        vec![ExecutionType::Inline]
+    }
+
     /// Runs the handler of `call.function`.
     ///
     /// # Errors

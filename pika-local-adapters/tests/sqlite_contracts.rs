@@ -219,6 +219,8 @@ async fn one_turn(
     stores
         .usage
         .record(&UsageRecord {
+            also: Vec::new(),
+            counts_turn: true,
             at,
             user_id: user_id(&user),
             entity_id: entity_id("acme"),

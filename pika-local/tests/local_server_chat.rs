@@ -293,6 +293,19 @@ async fn an_uploaded_file_goes_through_its_signed_url_and_reaches_the_model() {
             file_ref
         );
 
+        // The file comes back through a short-lived download URL.
+        let file_id = files_of_user[0]["fileId"].as_str().unwrap();
+        let grant = get(&http, &server, &token, &format!("/sessions/{session}/files/{file_id}")).await;
+        assert_eq!(grant.status, 200, "{}", grant.body);
+        let download_url = grant.json()["url"].as_str().unwrap().to_string();
+        assert!(download_url.starts_with(&server.base), "{download_url}");
+        let downloaded = http.get(&download_url).send().await.unwrap();
+        assert_eq!(downloaded.status(), 200);
+        assert_eq!(downloaded.bytes().await.unwrap().to_vec(), bytes);
+        let (path, _) = download_url.split_once('?').unwrap();
+        let unsigned = http.get(path).send().await.unwrap();
+        assert!(unsigned.status().is_client_error(), "an unsigned download: {}", unsigned.status());
+
         let streamed = model.streamed_requests();
         let request = streamed.last().unwrap();
         let user_text = request["messages"]

@@ -59,5 +59,5 @@ pub use sessions::{SessionPatch, SessionStore, TurnRecord};
 pub use site::SiteStore;
 pub use tools::{ToolInvocation, ToolInvoker};
 pub use turns::{TurnControl, TurnLease, TurnProgress};
-pub use usage::{DailyUsage, UsageLedger, UsageRecord};
+pub use usage::{DailyUsage, ModelUsage, UsageLedger, UsageRecord};
 pub use users::UserStore;

@@ -33,4 +33,9 @@ pub trait ToolInvoker: Send + Sync {
     /// - `Transient` when throttled or timed out.
     /// - `Permanent` when the tool failed, or may not be invoked (not tagged).
     async fn invoke(&self, call: ToolInvocation) -> PortResult<Value>;
+
+    /// The kinds of tool this invoker runs: the admin API refuses a tool
+    /// of any other kind, so it never fails at call time for want of an
+    /// executor.
+    fn kinds(&self) -> Vec<pika_domain::tool::ExecutionType>;
 }

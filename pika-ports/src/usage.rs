@@ -20,10 +20,50 @@ pub struct UsageRecord {
     pub entity_id: EntityId,
     /// Where.
     pub chat_app_id: ChatAppId,
-    /// Which model.
+    /// Which model made the main call (the agent's for a turn).
     pub model_id: String,
-    /// Tokens and cost.
+    /// Its tokens and cost.
     pub usage: Usage,
+    /// Other models' calls in the same turn (the verifier's, the title's),
+    /// each booked to its own model's day aggregate: cost by model adds up.
+    pub also: Vec<ModelUsage>,
+    /// Whether the record counts a chat turn in the day aggregates (not
+    /// for a title asked for on its own, or an insights assessment).
+    pub counts_turn: bool,
+}
+
+/// One model's usage within a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelUsage {
+    /// The model.
+    pub model_id: String,
+    /// Its tokens and cost.
+    pub usage: Usage,
+}
+
+impl UsageRecord {
+    /// Every model's usage of the record, one entry per model (the main
+    /// one first, with `counts_turn`), as the day aggregates book it.
+    pub fn by_model(&self) -> Vec<(String, Usage, bool)> {
+        let mut out: Vec<(String, Usage, bool)> =
+            vec![(self.model_id.clone(), self.usage, self.counts_turn)];
+        for part in &self.also {
+            match out.iter_mut().find(|(m, _, _)| *m == part.model_id) {
+                Some((_, usage, _)) => *usage += part.usage,
+                None => out.push((part.model_id.clone(), part.usage, false)),
+            }
+        }
+        out
+    }
+
+    /// Tokens of every call, as the quota buckets count them.
+    pub fn total_tokens(&self) -> u64 {
+        self.also
+            .iter()
+            .fold(self.usage.tokens().total(), |sum, part| {
+                sum.saturating_add(part.usage.tokens().total())
+            })
+    }
 }
 
 /// Usage of one day, one chat app, one entity, one model.
@@ -48,8 +88,9 @@ pub struct DailyUsage {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait UsageLedger: Send + Sync {
-    /// Adds one turn to the user's and the entity's hour bucket and to the
-    /// day's aggregate, with atomic adds (concurrent turns never lose counts).
+    /// Adds one record to the user's and the entity's hour bucket (all its
+    /// tokens) and to the day's aggregate of each of its models, with
+    /// atomic adds in one commit (concurrent turns never lose counts).
     ///
     /// # Errors
     /// `Transient` / `Permanent`.

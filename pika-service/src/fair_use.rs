@@ -23,20 +23,76 @@ use std::time::Duration;
 const ATTEMPTS: u32 = 16;
 
 /// A running turn's holds, to release when it ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Admission {
     turn: String,
     /// Each record holding the turn, as this process wrote it.
     held: Vec<(String, Allowance)>,
 }
 
+/// An admission not yet handed to its turn: released when dropped, so a
+/// request cancelled between admission and the turn's start (a client
+/// that hangs up) does not keep its place until the hold lapses.
+pub(crate) struct Held {
+    ports: Ports,
+    admission: std::sync::Mutex<Option<Admission>>,
+}
+
+impl Held {
+    pub(crate) fn new(ports: &Ports, admission: Admission) -> Self {
+        Self {
+            ports: ports.clone(),
+            admission: std::sync::Mutex::new(Some(admission)),
+        }
+    }
+
+    fn take(&self) -> Option<Admission> {
+        self.admission
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// Frees the places now (the turn will not run).
+    pub(crate) async fn release(&self) {
+        if let Some(admission) = self.take() {
+            release(&self.ports, &admission).await;
+        }
+    }
+
+    /// The admission, for the turn that now owns it.
+    pub(crate) fn into_admission(self) -> Admission {
+        self.take().unwrap_or_default()
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let Some(admission) = self.take() else {
+            return;
+        };
+        let ports = self.ports.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { release(&ports, &admission).await });
+        }
+    }
+}
+
 /// One record to admit against: a user's or an entity's.
 struct Scope {
     key: String,
     rate: Option<Rate>,
-    /// The quota and the tokens the ledger counts in its window.
-    quota: Option<(u64, u64)>,
+    /// The quota that applies, read from the ledger at each decision.
+    quota: Option<QuotaSpec>,
     max_holds: Option<u32>,
+}
+
+/// A quota: whose usage, how much, over how many hours.
+struct QuotaSpec {
+    scope: QuotaScope,
+    key: String,
+    limit: u64,
+    hours: u32,
 }
 
 impl Scope {
@@ -48,27 +104,31 @@ impl Scope {
 }
 
 /// The user's and (for a real tenant) the entity's records, with the
-/// limits that apply; the recorded usage alone at or over a quota refuses.
-async fn scopes(
-    ports: &Ports,
+/// limits that apply.
+fn scopes(
     site: &SiteConfig,
     app_quotas: Option<&QuotaLimits>,
     user: &UserId,
     entity: &EntityId,
-) -> Result<Vec<Scope>, ServiceError> {
+) -> Vec<Scope> {
     let limits = &site.fair_use;
     let quotas = QuotaLimits::effective(&site.quotas, app_quotas);
+    let quota = |scope: QuotaScope, key: &str, limit: Option<u64>| {
+        limit.map(|limit| QuotaSpec {
+            scope,
+            key: key.to_string(),
+            limit,
+            hours: quotas.window_hours(),
+        })
+    };
     let mut scopes = vec![Scope {
         key: format!("user#{user}"),
         rate: limits.user_rate(),
-        quota: recorded(
-            ports,
-            &quotas,
+        quota: quota(
             QuotaScope::User,
             user.as_str(),
             quotas.user_tokens_per_window,
-        )
-        .await?,
+        ),
         max_holds: (limits.max_concurrent_turns_per_user > 0)
             .then_some(limits.max_concurrent_turns_per_user),
     }];
@@ -77,18 +137,15 @@ async fn scopes(
         scopes.push(Scope {
             key: format!("entity#{entity}"),
             rate: limits.entity_rate(),
-            quota: recorded(
-                ports,
-                &quotas,
+            quota: quota(
                 QuotaScope::Entity,
                 entity.as_str(),
                 quotas.entity_tokens_per_window,
-            )
-            .await?,
+            ),
             max_holds: None,
         });
     }
-    Ok(scopes)
+    scopes
 }
 
 /// Admits a turn: takes from the rate limits, checks the quotas counting
@@ -116,7 +173,7 @@ pub(crate) async fn admit_turn(
         turn: turn.to_string(),
         held: Vec::new(),
     };
-    for scope in scopes(ports, site, app_quotas, user, entity).await? {
+    for scope in scopes(site, app_quotas, user, entity) {
         // Nothing to take or hold here: no request at all.
         if scope.rate.is_none() && !scope.holds() {
             continue;
@@ -146,7 +203,7 @@ pub(crate) async fn admit_call(
     user: &UserId,
     entity: &EntityId,
 ) -> Result<(), ServiceError> {
-    for scope in scopes(ports, site, app_quotas, user, entity).await? {
+    for scope in scopes(site, app_quotas, user, entity) {
         if scope.rate.is_some() || scope.quota.is_some() {
             admit(ports, &scope, None).await?;
         }
@@ -178,40 +235,65 @@ pub(crate) async fn release(ports: &Ports, admission: &Admission) {
     }
 }
 
-/// The state written, when admitted.
+/// The state written, when admitted. Each try reads the record, then the
+/// ledger — in that order: a turn whose hold is gone from the record has
+/// booked its usage before releasing it, so one of the two counts it —
+/// decides by the domain rule and writes naming the version read.
 async fn admit(
     ports: &Ports,
     scope: &Scope,
     hold: Option<TurnHold>,
 ) -> Result<Option<Allowance>, ServiceError> {
-    let rules = HoldRules {
-        max_holds: scope.max_holds,
-        quota: scope.quota,
-    };
-    let mut refused = None;
-    let written = update(ports, &scope.key, None, |state, now| {
-        let stored = state.cloned().unwrap_or_default();
-        match stored.admit(scope.rate, hold.clone(), rules, now) {
-            // Nothing changed (a check without rate or hold): no write.
-            Ok(next) if state.is_some_and(|s| *s == next) => {
-                refused = None;
-                Ok(None)
-            }
-            Ok(next) => {
-                let until = next.forget_after(scope.rate, now);
-                refused = None;
-                Ok(Some((next, until)))
-            }
-            Err(why) => {
-                refused = Some(why);
-                Ok(None)
-            }
+    let store: &dyn AllowanceStore = ports.allowances.as_ref();
+    for attempt in 1..=ATTEMPTS {
+        let current = retry_transient(|| store.load(&scope.key)).await?;
+        let quota = match &scope.quota {
+            Some(spec) => Some(recorded(ports, spec).await?),
+            None => None,
+        };
+        let rules = HoldRules {
+            max_holds: scope.max_holds,
+            quota,
+        };
+        let now = ports.clock.now();
+        let stored = current
+            .as_ref()
+            .map(|a| a.state.clone())
+            .unwrap_or_default();
+        let next = match stored.admit(scope.rate, hold.clone(), rules, now) {
+            Ok(next) => next,
+            Err(why) => return Err(refusal(scope, why)),
+        };
+        // Nothing changed (a check without rate or hold): no write.
+        if current.as_ref().is_some_and(|a| a.state == next) {
+            return Ok(None);
         }
-    })
-    .await?;
-    let Some(why) = refused else {
-        return Ok(written);
-    };
+        let version = current.map(|a| a.version);
+        let forget_after = next.forget_after(scope.rate, now);
+        match store.save(&scope.key, &next, version, forget_after).await {
+            Ok(()) => {
+                return Ok(Some(Allowance {
+                    state: next,
+                    version: version.unwrap_or(0) + 1,
+                }))
+            }
+            Err(e) if e.kind == ErrorKind::Conflict => {
+                tokio::time::sleep(Duration::from_millis(u64::from(attempt))).await;
+            }
+            Err(e) if e.kind.is_retryable() => {
+                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PortError::transient(format!(
+        "the fair-use state {} changed on every one of {ATTEMPTS} tries",
+        scope.key
+    ))
+    .into())
+}
+
+fn refusal(scope: &Scope, why: Refusal) -> ServiceError {
     tracing::info!(key = scope.key, ?why, "refused: fair use");
     let who = if scope.key.starts_with("user#") {
         "you"
@@ -234,36 +316,20 @@ async fn admit(
             Duration::from_secs(5),
         ),
     };
-    Err(ServiceError::RateLimited {
+    ServiceError::RateLimited {
         message,
         retry_after: Some(wait),
-    })
+    }
 }
 
-/// The quota of `scope` and the tokens the ledger counts in its window;
-/// refuses when those alone reach it.
-async fn recorded(
-    ports: &Ports,
-    quotas: &QuotaLimits,
-    scope: QuotaScope,
-    key: &str,
-    limit: Option<u64>,
-) -> Result<Option<(u64, u64)>, ServiceError> {
-    let Some(limit) = limit else {
-        return Ok(None);
-    };
-    let hours = quotas.window_hours();
+/// The quota and the tokens the ledger counts in its window, as (limit,
+/// used); refuses when those alone reach the quota.
+async fn recorded(ports: &Ports, spec: &QuotaSpec) -> Result<(u64, u64), ServiceError> {
     let now = ports.clock.now();
-    let since = window_start(now, hours);
-    let buckets = ports.usage.buckets(scope, key, since).await?;
-    if let Err(exceeded) = check_quota(scope, limit, hours, &buckets, now) {
-        tracing::info!(
-            key,
-            ?scope,
-            limit,
-            used = exceeded.used,
-            "refused: quota exceeded"
-        );
+    let since = window_start(now, spec.hours);
+    let buckets = ports.usage.buckets(spec.scope, &spec.key, since).await?;
+    if let Err(exceeded) = check_quota(spec.scope, spec.limit, spec.hours, &buckets, now) {
+        tracing::info!(key = spec.key, scope = ?spec.scope, limit = spec.limit, used = exceeded.used, "refused: quota exceeded");
         return Err(ServiceError::QuotaExceeded(exceeded));
     }
     let used = buckets
@@ -271,7 +337,7 @@ async fn recorded(
         .filter(|b| b.start >= since)
         .map(|b| b.tokens)
         .sum();
-    Ok(Some((limit, used)))
+    Ok((spec.limit, used))
 }
 
 /// Reads the state under `key`, lets `decide` choose the next one (with

@@ -10,6 +10,7 @@ use crate::ports::Ports;
 use crate::retry::retry_transient;
 use crate::sessions::readable;
 use pika_domain::chrono::Duration;
+use pika_domain::cost::{PriceTable, TokenUsage};
 use pika_domain::feedback::{Feedback, FeedbackKind, FeedbackSource, FeedbackStatus};
 use pika_domain::files::insight_key;
 use pika_domain::ids::SessionId;
@@ -22,6 +23,7 @@ use pika_domain::site::SiteConfig;
 use pika_domain::user::User;
 use pika_ports::{
     CompletionPurpose, CompletionRequest, ErrorKind, IdGeneratorExt, PageRequest, SessionPatch,
+    UsageRecord,
 };
 
 /// The job lock's name.
@@ -46,13 +48,47 @@ pub struct InsightsReport {
 #[derive(Clone)]
 pub struct InsightsRunner {
     ports: Ports,
+    prices: std::sync::Arc<PriceTable>,
 }
 
 impl InsightsRunner {
     /// An insights runner; its settings are the stored site configuration's
     /// (`insights`), read once a run.
     pub fn new(ports: Ports) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            prices: std::sync::Arc::new(PriceTable::bedrock_defaults()),
+        }
+    }
+
+    /// The prices assessments are booked at (Bedrock's by default).
+    #[must_use]
+    pub fn with_prices(mut self, prices: PriceTable) -> Self {
+        self.prices = std::sync::Arc::new(prices);
+        self
+    }
+
+    /// Books an assessment's tokens under the insights model, to the
+    /// session's user, entity and chat app; not a chat turn. A failed
+    /// booking is logged: the tokens are spent either way.
+    async fn book(&self, session: &Session, model_id: &str, tokens: TokenUsage) {
+        let usage = self.prices.cost(model_id, tokens);
+        if usage.tokens().total() == 0 {
+            return;
+        }
+        let record = UsageRecord {
+            at: self.ports.clock.now(),
+            user_id: session.user_id.clone(),
+            entity_id: session.entity_id.clone(),
+            chat_app_id: session.chat_app_id.clone(),
+            model_id: model_id.to_string(),
+            usage,
+            also: Vec::new(),
+            counts_turn: false,
+        };
+        if let Err(e) = retry_transient(|| self.ports.usage.record(&record)).await {
+            tracing::error!(error = %e, session = %session.session_id, "an assessment's usage could not be booked");
+        }
     }
 
     /// One run, as `owner` (e.g. the Lambda request id). Does nothing when
@@ -157,6 +193,8 @@ impl InsightsRunner {
             })
             .await
             .map_err(crate::error::from_model_error)?;
+        self.book(session, &site.insights.model_id, completion.usage)
+            .await;
         let assessment =
             parse_assessment(&completion.text).map_err(ServiceError::ModelUnavailable)?;
         let body = serde_json::to_vec_pretty(&assessment).map_err(|e| ServiceError::Internal {

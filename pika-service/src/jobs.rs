@@ -65,13 +65,24 @@ pub enum JobOutcome {
 #[derive(Clone)]
 pub struct JobRunner {
     ports: Ports,
+    prices: pika_domain::cost::PriceTable,
 }
 
 impl JobRunner {
     /// A runner over `ports` (the jobs' settings are the stored site
     /// configuration's).
     pub fn new(ports: Ports) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            prices: pika_domain::cost::PriceTable::bedrock_defaults(),
+        }
+    }
+
+    /// The prices the jobs' model calls are booked at (Bedrock's by default).
+    #[must_use]
+    pub fn with_prices(mut self, prices: pika_domain::cost::PriceTable) -> Self {
+        self.prices = prices;
+        self
     }
 
     /// Runs `job` as `owner` (e.g. the Lambda request id, which names the
@@ -85,6 +96,7 @@ impl JobRunner {
                 batch_size,
                 idle_minutes,
             } => InsightsRunner::new(self.ports.clone())
+                .with_prices(self.prices.clone())
                 .run_once(owner, *batch_size, *idle_minutes)
                 .await
                 .map(JobOutcome::Insights),

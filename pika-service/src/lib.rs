@@ -10,7 +10,8 @@
 //! | [`FeedbackService`] | thumbs and comments, triage (§10) |
 //! | [`InsightsRunner`] | assessments of idle sessions, one run at a time (§10) |
 //! | [`SearchService`] | full-text search over what the caller may read (§10) |
-//! | [`UploadService`] | presigned upload URLs within the `fileUpload` rules (§10) |
+//! | [`UploadService`] | presigned upload URLs within the `fileUpload` rules (§10), download URLs for attached files |
+//! | [`UserDirectory`] | the users store kept current from the identity provider's claims (§2) |
 //! | [`CleanupService`] | expired sessions, session deletion, user erasure (§10) |
 //! | [`AnalyticsService`] | totals, time series, cost by model / chat app / entity (§10) |
 //!
@@ -32,6 +33,7 @@ pub mod search;
 pub mod sessions;
 pub mod site;
 pub mod uploads;
+pub mod users;
 
 pub use admin::AdminService;
 pub use analytics::AnalyticsService;
@@ -39,6 +41,7 @@ pub use chat::{ChatService, SendMessage, TurnStream, TurnTarget};
 pub use cleanup::CleanupService;
 pub use sessions::SessionService;
 pub use uploads::UploadService;
+pub use users::UserDirectory;
 
 pub use config_cache::{load_site, ConfigCache};
 pub use error::ServiceError;

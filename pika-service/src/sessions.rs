@@ -322,6 +322,8 @@ impl SessionService {
         let usage = self.prices.cost(&model_id, completion.usage);
         if usage.tokens().total() > 0 {
             let record = UsageRecord {
+                also: Vec::new(),
+                counts_turn: false,
                 at: self.ports.clock.now(),
                 user_id: caller.user_id.clone(),
                 entity_id: session.entity_id.clone(),

@@ -1,18 +1,19 @@
 //! Presigned upload URLs within the chat app's `fileUpload` feature
 //! (PIKA.md §10 "Files"): scoped to the caller's session, limited in size
-//! and MIME type.
+//! and MIME type; and short-lived download URLs for the files attached to
+//! a session's messages, for those who may read it.
 
 use crate::config_cache::ConfigCache;
 use crate::error::ServiceError;
 use crate::ports::{Ports, ServiceSettings};
-use crate::sessions::owned;
+use crate::sessions::{owned, readable};
 use pika_domain::access::{decide_access, AccessDecision};
 use pika_domain::chrono::Duration;
 use pika_domain::features::resolve_features;
 use pika_domain::files::{key_segment, upload_key};
-use pika_domain::ids::SessionId;
+use pika_domain::ids::{FileId, SessionId};
 use pika_domain::user::User;
-use pika_ports::{IdGeneratorExt, PresignedUrl, UploadGrant};
+use pika_ports::{IdGeneratorExt, PageRequest, PresignedUrl, UploadGrant};
 use std::sync::Arc;
 
 /// What the client wants to upload.
@@ -126,5 +127,42 @@ impl UploadService {
             key,
             upload: url,
         })
+    }
+
+    /// A short-lived download URL for a file attached to a message of a
+    /// session the caller may read (owner, content or site admin).
+    ///
+    /// # Errors
+    /// `NotFound` for a session the caller may not read, or a file that
+    /// is not attached to one of its messages (another session's file
+    /// included); store failures.
+    pub async fn download(
+        &self,
+        caller: &User,
+        session: &SessionId,
+        file: &FileId,
+    ) -> Result<PresignedUrl, ServiceError> {
+        readable(&self.ports, caller, session).await?;
+        let mut page = PageRequest::first(100);
+        let key = loop {
+            let batch = self.ports.messages.list(session, page).await?;
+            let found = batch
+                .items
+                .iter()
+                .flat_map(|m| m.files.iter())
+                .find(|f| &f.file_id == file)
+                .map(|f| f.key.clone());
+            match (found, batch.next_cursor) {
+                (Some(key), _) => break key,
+                (None, Some(cursor)) => page = PageRequest::after(100, Some(cursor)),
+                (None, None) => return Err(ServiceError::not_found("file")),
+            }
+        };
+        let ttl = Duration::from_std(self.settings.presign_ttl).unwrap_or(Duration::minutes(5));
+        Ok(self
+            .ports
+            .files
+            .presign_download(&key, self.ports.clock.now() + ttl)
+            .await?)
     }
 }

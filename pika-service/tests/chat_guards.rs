@@ -210,6 +210,8 @@ async fn a_used_up_quota_refuses_the_turn_before_any_model_call() {
     p.fakes
         .usage
         .record(&UsageRecord {
+            also: Vec::new(),
+            counts_turn: true,
             at: fixtures::t0(),
             user_id: fixtures::user_id("alice"),
             entity_id: fixtures::entity_id("acme"),

@@ -275,7 +275,8 @@ async fn a_generated_title_is_booked_and_refused_past_the_quota() {
         .expect("the title is booked under its own model");
     assert_eq!(
         (title_day.usage.tokens().total(), title_day.turns),
-        (220, 1)
+        (220, 0),
+        "booked, not a turn"
     );
 
     // One more title spends the rest; the next is refused before the model

@@ -89,6 +89,8 @@ async fn a_failed_usage_record_counts_nothing() {
         .faults()
         .fail_nth("UsageLedger::record", 1, ErrorKind::Permanent);
     let record = UsageRecord {
+        also: Vec::new(),
+        counts_turn: true,
         at: t0(),
         user_id: user_id("alice"),
         entity_id: entity_id("acme"),
@@ -292,6 +294,8 @@ async fn every_store_method_checks_its_faults_by_name() {
 
     let ledger = InMemoryUsageLedger::with_faults(f.clone());
     let rec = UsageRecord {
+        also: Vec::new(),
+        counts_turn: true,
         at: now,
         user_id: user.clone(),
         entity_id: entity_id("acme"),

@@ -99,6 +99,11 @@ impl LambdaToolInvoker {
 
 #[async_trait]
 impl ToolInvoker for LambdaToolInvoker {
+    fn kinds(&self) -> Vec<pika_domain::tool::ExecutionType> {
+        use pika_domain::tool::ExecutionType;
+        vec![ExecutionType::Lambda]
+    }
+
     async fn invoke(&self, call: ToolInvocation) -> PortResult<Value> {
         let arn = Self::arn_of(&call)?;
         let event = mapping::event_for(&call)?;

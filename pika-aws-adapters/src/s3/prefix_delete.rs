@@ -113,57 +113,80 @@ pub(super) async fn delete_prefix_versions(
 
 /// Purges every version and delete marker of each object under `prefix`
 /// whose latest version is a delete marker, and returns how many objects
-/// that was. Two passes: the deleted keys first (their versions may span
-/// pages), then their versions.
+/// that was. Two passes: the deleted keys with their marker first (their
+/// versions may span pages), then their versions — of the keys whose
+/// latest entry is still that marker: a document written again meanwhile
+/// (a session analysed again) is live and keeps its history. Versions are
+/// deleted by id, so one written after the listing is never touched.
 ///
 /// # Errors
 /// As [`delete_prefix`].
 pub(super) async fn purge_deleted(client: &Client, bucket: &str, prefix: &str) -> PortResult<u64> {
-    let mut deleted = std::collections::HashSet::new();
+    use std::collections::HashMap;
+    let mut markers: HashMap<String, String> = HashMap::new();
     list_versions(client, bucket, prefix, |page| {
         for marker in page.delete_markers() {
-            if let (Some(key), Some(true)) = (marker.key(), marker.is_latest()) {
-                deleted.insert(key.to_string());
+            if let (Some(key), Some(version), Some(true)) =
+                (marker.key(), marker.version_id(), marker.is_latest())
+            {
+                markers.insert(key.to_string(), version.to_string());
             }
         }
         Ok(())
     })
     .await?;
-    if deleted.is_empty() {
+    if markers.is_empty() {
         return Ok(0);
     }
-    let mut ids = Vec::new();
+    // Per key: its entries, and whether its latest is still the marker.
+    let mut entries: HashMap<String, (Vec<Option<String>>, bool)> = HashMap::new();
     list_versions(client, bucket, prefix, |page| {
-        let entries = page
+        let all = page
             .versions()
             .iter()
-            .map(|v| (v.key(), v.version_id()))
+            .map(|v| (v.key(), v.version_id(), v.is_latest()))
             .chain(
                 page.delete_markers()
                     .iter()
-                    .map(|m| (m.key(), m.version_id())),
+                    .map(|m| (m.key(), m.version_id(), m.is_latest())),
             );
-        for (key, version) in entries {
-            let Some(key) = key.filter(|k| deleted.contains(*k)) else {
+        for (key, version, latest) in all {
+            let Some(key) = key else { continue };
+            let Some(marker) = markers.get(key) else {
                 continue;
             };
+            let entry = entries.entry(key.to_string()).or_default();
+            entry.0.push(version.map(str::to_string));
+            if latest == Some(true) {
+                entry.1 = version == Some(marker.as_str());
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    let mut ids = Vec::new();
+    let mut purged = 0u64;
+    for (key, (versions, still_deleted)) in entries {
+        if !still_deleted {
+            continue;
+        }
+        purged += 1;
+        for version in versions {
             ids.push(
                 ObjectIdentifier::builder()
-                    .key(key)
-                    .set_version_id(version.map(str::to_string))
+                    .key(key.clone())
+                    .set_version_id(version)
                     .build()
                     .map_err(|e| {
                         PortError::permanent(format!("s3 DeleteObjects: {e}")).with_source(e)
                     })?,
             );
         }
-        Ok(())
-    })
-    .await?;
+    }
     for batch in ids.chunks(BATCH as usize) {
         delete_batch(client, bucket, batch.to_vec()).await?;
     }
-    Ok(deleted.len() as u64)
+    Ok(purged)
 }
 
 /// Every page of `ListObjectVersions` under `prefix`, in order.

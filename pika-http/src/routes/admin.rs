@@ -322,7 +322,58 @@ pub async fn erase_user(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, UserId::parse, "user id")?;
     let report = s.cleanup.erase_user(&user, &id).await?;
+    s.users.forget(&id);
     Ok(Json(
         json!({ "sessions": report.sessions, "files": report.files }),
     ))
+}
+
+/// `?force=true` deletes what is still referenced.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForceQuery {
+    /// Delete even while chat apps (for an agent) or agents (for a tool) name it.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Deletes a chat app and its override; its sessions stay readable.
+#[utoipa::path(delete, path = "/admin/chatapps/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)))]
+pub async fn delete_chat_app(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, ChatAppId::parse, "chat app id")?;
+    s.admin.delete_chat_app(&user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes an agent; 409 while chat apps run it, unless `force`.
+#[utoipa::path(delete, path = "/admin/agents/{id}", tag = "admin", params(("id" = String, Path), ForceQuery),
+    responses((status = 204, description = "Deleted"), (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
+pub async fn delete_agent(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ForceQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, AgentId::parse, "agent id")?;
+    s.admin.delete_agent(&user, &id, q.force).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a tool; 409 while agents offer it, unless `force`.
+#[utoipa::path(delete, path = "/admin/tools/{id}", tag = "admin", params(("id" = String, Path), ForceQuery),
+    responses((status = 204, description = "Deleted"), (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
+pub async fn delete_tool(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ForceQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, ToolId::parse, "tool id")?;
+    s.admin.delete_tool(&user, &id, q.force).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use pika_domain::feedback::FeedbackKind;
-use pika_domain::ids::{ChatAppId, MessageId, SessionId};
+use pika_domain::ids::{ChatAppId, FileId, MessageId, SessionId};
 use pika_service::feedback::FeedbackInput;
 use pika_service::uploads::UploadRequest;
 use serde::Deserialize;
@@ -229,5 +229,20 @@ pub async fn upload(
     Ok((
         StatusCode::CREATED,
         Json(json!({ "fileRef": ticket.file_ref, "key": ticket.key, "upload": ticket.upload })),
+    ))
+}
+
+/// A short-lived download URL for a file attached to the session's messages.
+#[utoipa::path(get, path = "/sessions/{id}/files/{fileId}", tag = "sessions",
+    params(("id" = String, Path), ("fileId" = String, Path)),
+    responses((status = 200, description = "{url, method, headers, expiresAt}", body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+pub async fn download(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    ApiPath((id, file)): ApiPath<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let file = parse_id(&file, FileId::parse, "file id")?;
+    Ok(Json(
+        s.uploads.download(&user, &session_id(&id)?, &file).await?,
     ))
 }

@@ -62,14 +62,14 @@ const ADD_TO_BUCKET: &str = "INSERT INTO usage_buckets (scope, key, hour_micros,
 /// [`Usage`]'s own addition does.
 const ADD_TO_DAY: &str = "INSERT INTO usage_daily (day, chat_app_id, entity_id, model_id, \
      input_tokens, output_tokens, input_cost, output_cost, total_cost, turns) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, round(?7, 6), round(?8, 6), round(?9, 6), 1) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, round(?7, 6), round(?8, 6), round(?9, 6), ?10) \
      ON CONFLICT (day, chat_app_id, entity_id, model_id) DO UPDATE SET \
      input_tokens = input_tokens + excluded.input_tokens, \
      output_tokens = output_tokens + excluded.output_tokens, \
      input_cost = round(input_cost + excluded.input_cost, 6), \
      output_cost = round(output_cost + excluded.output_cost, 6), \
      total_cost = round(total_cost + excluded.total_cost, 6), \
-     turns = turns + 1";
+     turns = turns + excluded.turns";
 
 fn daily_of(row: &Row<'_>) -> Res<DailyUsage> {
     let day: String = row.get(0)?;
@@ -97,24 +97,29 @@ fn daily_of(row: &Row<'_>) -> Res<DailyUsage> {
 impl UsageLedger for SqliteUsageLedger {
     async fn record(&self, record: &UsageRecord) -> PortResult<()> {
         let r = record.clone();
-        let tokens = to_i64(r.usage.tokens().total());
-        let hour = bucket_start(r.at).timestamp_micros();
+        let tokens = to_i64(r.total_tokens());
+        let hour = bucket_start(r.at);
+        let hour = hour.timestamp_micros();
         self.db
             .write(move |tx| {
                 let mut add = tx.prepare_cached(ADD_TO_BUCKET)?;
                 add.execute(params!["user", r.user_id.as_str(), hour, tokens])?;
                 add.execute(params!["entity", r.entity_id.as_str(), hour, tokens])?;
-                tx.prepare_cached(ADD_TO_DAY)?.execute(params![
-                    r.at.date_naive().to_string(),
-                    r.chat_app_id.as_str(),
-                    r.entity_id.as_str(),
-                    r.model_id,
-                    to_i64(r.usage.input_tokens),
-                    to_i64(r.usage.output_tokens),
-                    r.usage.input_cost,
-                    r.usage.output_cost,
-                    r.usage.total_cost
-                ])?;
+                let mut day = tx.prepare_cached(ADD_TO_DAY)?;
+                for (model, usage, counts_turn) in r.by_model() {
+                    day.execute(params![
+                        r.at.date_naive().to_string(),
+                        r.chat_app_id.as_str(),
+                        r.entity_id.as_str(),
+                        model,
+                        to_i64(usage.input_tokens),
+                        to_i64(usage.output_tokens),
+                        usage.input_cost,
+                        usage.output_cost,
+                        usage.total_cost,
+                        i64::from(counts_turn)
+                    ])?;
+                }
                 Ok(())
             })
             .await

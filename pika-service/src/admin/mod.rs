@@ -2,6 +2,7 @@
 //! agents and tools, for site admins. Every change is validated, version-checked, logged to the audit
 //! log (`pika::audit`) and evicted from this process's configuration cache.
 
+mod deletes;
 mod stamp;
 
 use crate::config_cache::ConfigCache;
@@ -180,18 +181,6 @@ impl AdminService {
         self.config.forget_chat_app(&app.chat_app_id);
         audit(caller, "update_chat_app", app.chat_app_id.as_str());
         Ok(app)
-    }
-
-    /// Deletes a chat app and its override.
-    ///
-    /// # Errors
-    /// `Forbidden`; store failures.
-    pub async fn delete_chat_app(&self, caller: &User, id: &ChatAppId) -> Result<(), ServiceError> {
-        require_site_admin(caller)?;
-        retry_transient(|| self.ports.chat_apps.delete(id)).await?;
-        self.config.forget_chat_app(id);
-        audit(caller, "delete_chat_app", id.as_str());
-        Ok(())
     }
 
     /// Creates or replaces the override of a chat app.
@@ -384,6 +373,19 @@ impl AdminService {
         instruction: Option<&str>,
         tools: &[Tool],
     ) -> Result<(), ServiceError> {
+        let kinds = self.ports.tool_invoker.kinds();
+        if let Some(tool) = tools.iter().find(|t| !kinds.contains(&t.execution_type)) {
+            let names: Vec<String> = kinds
+                .iter()
+                .map(|k| format!("{k:?}").to_lowercase())
+                .collect();
+            return Err(ServiceError::Invalid(format!(
+                "tool {} is of kind {:?}, but this deployment runs {} tools only",
+                tool.tool_id,
+                format!("{:?}", tool.execution_type).to_lowercase(),
+                names.join(" and ")
+            )));
+        }
         let runtime = &self.ports.runtime;
         instruction
             .map_or(Ok(()), |i| runtime.check_instruction(i))

@@ -17,7 +17,7 @@ use pika_domain::title::{clean_title, title_input, TITLE_INSTRUCTION};
 use pika_domain::verification::Verifications;
 use pika_ports::{
     CompletionPurpose, CompletionRequest, MemoryExchange, Metric, MetricBatch, MetricUnit,
-    SearchDocument, SessionPatch, TurnFinish, TurnRecord, UsageRecord,
+    ModelUsage, SearchDocument, SessionPatch, TurnFinish, TurnRecord, UsageRecord,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -94,14 +94,25 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         at: now,
         mark_for_insights: turn.features.session_insights,
     };
-    // One ledger record per turn (it counts turns), under the agent's model.
+    // One ledger record per turn (it counts the turn): the agent's calls
+    // under its model, the verifier's and the title's under theirs.
     let ledger = (usage.tokens().total() > 0).then(|| UsageRecord {
         at: now,
         user_id: turn.caller.user_id.clone(),
         entity_id: turn.session.entity_id.clone(),
         chat_app_id: turn.session.chat_app_id.clone(),
         model_id: turn.agent.model_id.clone(),
-        usage,
+        usage: by_model.first().map(|(_, u)| *u).unwrap_or_default(),
+        also: by_model
+            .iter()
+            .skip(1)
+            .filter(|(_, u)| u.tokens().total() > 0)
+            .map(|(model_id, usage)| ModelUsage {
+                model_id: model_id.clone(),
+                usage: *usage,
+            })
+            .collect(),
+        counts_turn: true,
     });
     let end = TurnFinish {
         answer,

@@ -123,7 +123,7 @@ async fn attempt(
     )
     .await;
     let admission = match admitted {
-        Ok(admission) => admission,
+        Ok(admission) => fair_use::Held::new(ports, admission),
         // A retry of a turn that used the last of the quota is replayed.
         Err(refused) => {
             return match claim_of(inner, caller, &message).await? {
@@ -135,7 +135,7 @@ async fn attempt(
     let running = match inner.running.start(session_id, assistant_message_id) {
         Ok(running) => running,
         Err(refused) => {
-            fair_use::release(ports, &admission).await;
+            admission.release().await;
             return Err(match refused {
                 StartRefused::Busy => {
                     ServiceError::Conflict("a turn is already running in this session".to_string())
@@ -153,7 +153,7 @@ async fn attempt(
     let lease = runner::lease(inner, session_id, assistant_message_id);
     if let Err(e) = retry_transient(|| ports.turns.begin(&lease, now)).await {
         inner.running.finish(&session_id);
-        fair_use::release(ports, &admission).await;
+        admission.release().await;
         return Err(match e.kind {
             pika_ports::ErrorKind::Conflict => {
                 ServiceError::Conflict("a turn is already running in this session".to_string())
@@ -163,7 +163,7 @@ async fn attempt(
     }
     let unhold = || async {
         inner.running.finish(&session_id);
-        fair_use::release(ports, &admission).await;
+        admission.release().await;
         if let Err(e) = ports.turns.end(&session_id, &assistant_message_id).await {
             tracing::warn!(error = %e, "a turn's hold could not be freed; it expires by itself");
         }
@@ -222,7 +222,7 @@ async fn attempt(
             assistant_message_id,
             running: Arc::clone(&running),
             deadline: time_limit.map(|limit| tokio::time::Instant::now() + limit),
-            admission,
+            admission: admission.into_admission(),
         },
     );
     Ok(Attempt::Streaming(TurnStream {

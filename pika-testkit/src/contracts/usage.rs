@@ -8,7 +8,7 @@ use crate::fixtures::{chat_app_id, entity_id, t0, user_id};
 use pika_domain::chrono::{DateTime, Duration, NaiveDate, Utc};
 use pika_domain::cost::Usage;
 use pika_domain::quota::{QuotaScope, UsageBucket};
-use pika_ports::{DailyUsage, UsageLedger, UsageRecord};
+use pika_ports::{DailyUsage, ModelUsage, UsageLedger, UsageRecord};
 use std::future::Future;
 
 /// Checks the whole [`UsageLedger`] contract. `make` must give a fresh,
@@ -22,6 +22,7 @@ where
     hour_buckets_per_user_and_entity(&make().await).await;
     buckets_since(&make().await).await;
     daily_aggregates(&make().await).await;
+    every_model_of_a_turn_is_booked_under_its_own_name(&make().await).await;
     concurrent_records_all_count(&make().await).await;
     delete_user_keeps_others(&make().await).await;
 }
@@ -45,6 +46,8 @@ fn rec(
     u: Usage,
 ) -> UsageRecord {
     UsageRecord {
+        also: Vec::new(),
+        counts_turn: true,
         at,
         user_id: user_id(user),
         entity_id: entity_id(entity),
@@ -234,6 +237,58 @@ async fn daily_aggregates<S: UsageLedger>(ledger: &S) {
         ledger.daily(day2, day1).await.unwrap(),
         &[],
         "from after to: nothing",
+    );
+}
+
+/// A turn's verifier and title calls go to their models' day aggregates
+/// (not as turns); the hour buckets count every token; a call outside a
+/// turn (a title asked for, an assessment) is booked without a turn.
+async fn every_model_of_a_turn_is_booked_under_its_own_name<S: UsageLedger>(ledger: &S) {
+    let (agent, verifier, title, again) = (usage(100, 10), usage(40, 4), usage(7, 3), usage(1, 1));
+    let mut turn = rec("alice", "acme", "app-a", "agent-m", hour(0, 0), agent);
+    turn.also = vec![
+        ModelUsage {
+            model_id: "small-m".to_string(),
+            usage: verifier,
+        },
+        ModelUsage {
+            model_id: "small-m".to_string(),
+            usage: title,
+        },
+        ModelUsage {
+            model_id: "agent-m".to_string(),
+            usage: again,
+        },
+    ];
+    let mut alone = rec("alice", "acme", "app-a", "small-m", hour(0, 30), title);
+    alone.counts_turn = false;
+    record_all(ledger, &[turn, alone]).await;
+
+    let total = 110 + 44 + 10 + 2 + 10;
+    assert_eq!(
+        buckets(ledger, QuotaScope::User, "alice").await,
+        vec![bucket(hour(0, 0), total)],
+        "the hour counts every call's tokens"
+    );
+    assert_eq!(
+        buckets(ledger, QuotaScope::Entity, "acme").await,
+        vec![bucket(hour(0, 0), total)]
+    );
+    let mut days = ledger
+        .daily(t0().date_naive(), t0().date_naive())
+        .await
+        .unwrap();
+    days.sort_by(|a, b| a.model_id.cmp(&b.model_id));
+    let got: Vec<(&str, u64, u64)> = days
+        .iter()
+        .map(|d| (d.model_id.as_str(), d.usage.tokens().total(), d.turns))
+        .collect();
+    assert_eq!(got, [("agent-m", 112, 1), ("small-m", 64, 0)]);
+    assert_usage_eq(&days[0].usage, &(agent + again), "the agent model's cost");
+    assert_usage_eq(
+        &days[1].usage,
+        &(verifier + title + title),
+        "the small model's cost",
     );
 }
 

@@ -94,6 +94,11 @@ impl FakeToolInvoker {
 
 #[async_trait]
 impl ToolInvoker for FakeToolInvoker {
+    fn kinds(&self) -> Vec<pika_domain::tool::ExecutionType> {
+        use pika_domain::tool::ExecutionType;
+        vec![ExecutionType::Lambda, ExecutionType::Inline]
+    }
+
     /// Records `call`, checks faults, then runs the function's behaviour.
     async fn invoke(&self, call: ToolInvocation) -> PortResult<Value> {
         let function = call.function.as_str().to_string();

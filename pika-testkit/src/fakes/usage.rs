@@ -84,7 +84,7 @@ fn to_daily(((day, app, entity, model), (usage, turns)): (&DayKey, &(Usage, u64)
 impl UsageLedger for InMemoryUsageLedger {
     async fn record(&self, record: &UsageRecord) -> PortResult<()> {
         self.faults.check("UsageLedger::record").await?;
-        let tokens = record.usage.tokens().total();
+        let tokens = record.total_tokens();
         let hour = bucket_start(record.at);
         let mut state = self.lock();
         for key in [
@@ -99,15 +99,17 @@ impl UsageLedger for InMemoryUsageLedger {
                 .or_insert(0);
             *count = count.saturating_add(tokens);
         }
-        let day = (
-            record.at.date_naive(),
-            record.chat_app_id.clone(),
-            record.entity_id.clone(),
-            record.model_id.clone(),
-        );
-        let (usage, turns) = state.daily.entry(day).or_default();
-        *usage += record.usage;
-        *turns = turns.saturating_add(1);
+        for (model, usage, counts_turn) in record.by_model() {
+            let day = (
+                record.at.date_naive(),
+                record.chat_app_id.clone(),
+                record.entity_id.clone(),
+                model,
+            );
+            let (sum, turns) = state.daily.entry(day).or_default();
+            *sum += usage;
+            *turns = turns.saturating_add(u64::from(counts_turn));
+        }
         Ok(())
     }
 

@@ -31,25 +31,30 @@ fn key(pk: String, sk: String) -> Item {
     Item::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
 
-/// The three `ADD` updates that count one turn: the user's hour, the
-/// entity's hour and the day's aggregate. They belong in one transaction
+/// The `ADD` updates that count one record: the user's hour, the entity's
+/// hour and the day's aggregate of each of its models. They belong in one transaction
 /// (`UsageLedger::record`'s own, or the turn journal's).
 ///
 /// # Errors
 /// `Invalid` for a cost that is no number (DynamoDB would refuse it).
 pub(crate) fn ledger_updates(table: &str, record: &UsageRecord) -> PortResult<Vec<Update>> {
-    let u = &record.usage;
-    if ![u.input_cost, u.output_cost, u.total_cost]
-        .iter()
-        .all(|c| c.is_finite())
-    {
-        return Err(PortError::invalid(format!(
-            "usage with a cost that is no number: {u:?}"
-        )));
+    let parts = record.by_model();
+    for (_, u, _) in &parts {
+        if ![u.input_cost, u.output_cost, u.total_cost]
+            .iter()
+            .all(|c| c.is_finite())
+        {
+            return Err(PortError::invalid(format!(
+                "usage with a cost that is no number: {u:?}"
+            )));
+        }
     }
     let start = bucket_start(record.at);
-    let tokens = u.tokens().total();
-    Ok(vec![
+    let tokens = record.total_tokens();
+    // One update per item: a transaction may not touch an item twice, so
+    // the hour buckets take the record's total and each model its own day
+    // aggregate (`by_model` merges equal models).
+    let mut updates = vec![
         add_to_hour(
             table,
             scope_pk(QuotaScope::User, record.user_id.as_str()),
@@ -62,8 +67,11 @@ pub(crate) fn ledger_updates(table: &str, record: &UsageRecord) -> PortResult<Ve
             start,
             tokens,
         )?,
-        add_to_day(table, record)?,
-    ])
+    ];
+    for (model, usage, counts_turn) in &parts {
+        updates.push(add_to_day(table, record, model, usage, *counts_turn)?);
+    }
+    Ok(updates)
 }
 
 /// A cost as a DynamoDB number, rounded to a micro-dollar as [`Usage`]'s own
@@ -88,21 +96,26 @@ fn add_to_hour(table: &str, pk: String, start: DateTime<Utc>, tokens: u64) -> Po
 
 /// `ADD` the turn to its day's aggregate; the descriptive attributes are set
 /// by the first turn of the day.
-fn add_to_day(table: &str, record: &UsageRecord) -> PortResult<Update> {
+fn add_to_day(
+    table: &str,
+    record: &UsageRecord,
+    model: &str,
+    u: &Usage,
+    counts_turn: bool,
+) -> PortResult<Update> {
     let day = record.at.date_naive();
     let sk = format!(
         "{}#{}#{}",
         record.chat_app_id.as_str(),
         record.entity_id.as_str(),
-        record.model_id
+        model
     );
-    let u = &record.usage;
     let mut update = Update::builder()
         .table_name(table)
         .set_key(Some(key(day_pk(day), sk)))
         .update_expression(
             "ADD #inputTokens :inputTokens, #outputTokens :outputTokens, \
-             #inputCost :inputCost, #outputCost :outputCost, #totalCost :totalCost, #turns :one \
+             #inputCost :inputCost, #outputCost :outputCost, #totalCost :totalCost, #turns :turns \
              SET #day = if_not_exists(#day, :day), #chatAppId = if_not_exists(#chatAppId, :chatAppId), \
              #entityId = if_not_exists(#entityId, :entityId), #modelId = if_not_exists(#modelId, :modelId)",
         );
@@ -112,18 +125,14 @@ fn add_to_day(table: &str, record: &UsageRecord) -> PortResult<Update> {
         ("inputCost", cost(u.input_cost)),
         ("outputCost", cost(u.output_cost)),
         ("totalCost", cost(u.total_cost)),
-        ("turns", n(1)),
+        ("turns", n(u64::from(counts_turn))),
         ("day", s(day.format("%Y-%m-%d").to_string())),
         ("chatAppId", s(record.chat_app_id.as_str())),
         ("entityId", s(record.entity_id.as_str())),
-        ("modelId", s(record.model_id.clone())),
+        ("modelId", s(model)),
     ];
     for (name, value) in values {
-        let placeholder = if name == "turns" {
-            ":one".to_string()
-        } else {
-            format!(":{name}")
-        };
+        let placeholder = format!(":{name}");
         update = update
             .expression_attribute_names(format!("#{name}"), name)
             .expression_attribute_values(placeholder, value);

@@ -1,0 +1,59 @@
+//! The local server runs in-process tools only: its admin API refuses a
+//! Lambda tool up front, with a message, instead of storing a tool every
+//! turn would fail to call. Built as `main` builds it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use pika_domain::tool::ExecutionType;
+use pika_http::auth::DevClaims;
+use pika_local::config::{LocalConfig, Provider};
+use pika_local::server;
+use pika_testkit::fixtures;
+use serde_json::Value;
+use tower::ServiceExt;
+
+#[tokio::test]
+async fn a_tool_kind_the_server_cannot_run_is_refused_at_admin_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = LocalConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..LocalConfig::default()
+    };
+    config.model.provider = Provider::None;
+    let platform = server::build(&config).await.unwrap();
+    let mut claims = DevClaims::new("root");
+    claims.roles = vec!["pika:site-admin".into()];
+    let token = server::dev_token(&config, claims).await.unwrap();
+    let post = |tool: pika_domain::tool::Tool| {
+        let request = Request::post("/admin/tools")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(&tool).unwrap()))
+            .unwrap();
+        let app = platform.app.clone();
+        async move {
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (status, serde_json::from_slice::<Value>(&body).unwrap())
+        }
+    };
+
+    let mut lambda = fixtures::inline_tool("weather-lambda", "weather_lambda");
+    lambda.execution_type = ExecutionType::Lambda;
+    lambda.lambda_arn = Some("arn:aws:lambda:us-east-1:123456789012:function:weather".into());
+    let (status, body) = post(lambda).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "invalid_request");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("lambda") && detail.contains("inline"),
+        "{detail}"
+    );
+
+    let (status, body) = post(fixtures::inline_tool("lookup", "lookup")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

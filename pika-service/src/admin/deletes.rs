@@ -1,0 +1,142 @@
+//! Deleting configuration (PIKA.md §11 `DELETE /admin/…/{id}`), with the
+//! references checked first: an agent a chat app runs, or a tool an agent
+//! offers, is kept unless the admin forces it — a forced delete leaves
+//! those chat apps failing their turns until they name another agent.
+//! Sessions of a deleted chat app stay readable (they keep its id).
+
+use super::{audit, require_site_admin, AdminService};
+use crate::error::ServiceError;
+use crate::retry::retry_transient;
+use pika_domain::ids::{AgentId, ChatAppId, ToolId};
+use pika_domain::user::User;
+use pika_ports::PageRequest;
+
+/// The most configuration entries a reference check reads.
+const SCAN_LIMIT: usize = 10_000;
+
+impl AdminService {
+    /// Deletes a chat app and its override.
+    ///
+    /// # Errors
+    /// `Forbidden`; `NotFound` for an unknown app; store failures.
+    pub async fn delete_chat_app(&self, caller: &User, id: &ChatAppId) -> Result<(), ServiceError> {
+        require_site_admin(caller)?;
+        if self.ports.chat_apps.get(id).await?.is_none() {
+            return Err(ServiceError::not_found(format!("chat app {id}")));
+        }
+        retry_transient(|| self.ports.chat_apps.delete_override(id)).await?;
+        retry_transient(|| self.ports.chat_apps.delete(id)).await?;
+        self.config.forget_chat_app(id);
+        audit(caller, "delete_chat_app", id.as_str());
+        Ok(())
+    }
+
+    /// Deletes an agent no chat app runs (or, with `force`, one that some do).
+    ///
+    /// # Errors
+    /// `Forbidden`; `NotFound`; `Conflict` naming the chat apps that run it.
+    pub async fn delete_agent(
+        &self,
+        caller: &User,
+        id: &AgentId,
+        force: bool,
+    ) -> Result<(), ServiceError> {
+        require_site_admin(caller)?;
+        if self.ports.agents.get(id).await?.is_none() {
+            return Err(ServiceError::not_found(format!("agent {id}")));
+        }
+        let users = self.chat_apps_running(id).await?;
+        if !users.is_empty() && !force {
+            return Err(ServiceError::Conflict(format!(
+                "agent {id} runs chat apps {}: give them another agent first, or delete with force=true",
+                users.join(", ")
+            )));
+        }
+        retry_transient(|| self.ports.agents.delete(id)).await?;
+        self.config.forget_agent(id);
+        let action = if users.is_empty() {
+            "delete_agent"
+        } else {
+            "force_delete_agent"
+        };
+        audit(caller, action, id.as_str());
+        Ok(())
+    }
+
+    /// Deletes a tool no agent offers (or, with `force`, one that some do).
+    ///
+    /// # Errors
+    /// `Forbidden`; `NotFound`; `Conflict` naming the agents that offer it.
+    pub async fn delete_tool(
+        &self,
+        caller: &User,
+        id: &ToolId,
+        force: bool,
+    ) -> Result<(), ServiceError> {
+        require_site_admin(caller)?;
+        if self.ports.tools.get(id).await?.is_none() {
+            return Err(ServiceError::not_found(format!("tool {id}")));
+        }
+        let users = self.agents_offering(id).await?;
+        if !users.is_empty() && !force {
+            return Err(ServiceError::Conflict(format!(
+                "tool {id} is offered by agents {}: remove it from them first, or delete with force=true",
+                users.join(", ")
+            )));
+        }
+        retry_transient(|| self.ports.tools.delete(id)).await?;
+        self.config.forget_tool(id);
+        for agent in &users {
+            if let Ok(agent) = AgentId::parse(agent.as_str()) {
+                self.config.forget_agent(&agent);
+            }
+        }
+        let action = if users.is_empty() {
+            "delete_tool"
+        } else {
+            "force_delete_tool"
+        };
+        audit(caller, action, id.as_str());
+        Ok(())
+    }
+
+    async fn chat_apps_running(&self, agent: &AgentId) -> Result<Vec<String>, ServiceError> {
+        let mut found = Vec::new();
+        let (mut page, mut seen) = (PageRequest::first(100), 0);
+        loop {
+            let batch = self.ports.chat_apps.list(page).await?;
+            seen += batch.items.len();
+            found.extend(
+                batch
+                    .items
+                    .iter()
+                    .filter(|a| &a.agent_id == agent)
+                    .map(|a| a.chat_app_id.to_string()),
+            );
+            match batch.next_cursor {
+                Some(cursor) if seen < SCAN_LIMIT => page = PageRequest::after(100, Some(cursor)),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    async fn agents_offering(&self, tool: &ToolId) -> Result<Vec<String>, ServiceError> {
+        let mut found = Vec::new();
+        let (mut page, mut seen) = (PageRequest::first(100), 0);
+        loop {
+            let batch = self.ports.agents.list(page).await?;
+            seen += batch.items.len();
+            found.extend(
+                batch
+                    .items
+                    .iter()
+                    .filter(|a| a.tool_ids.contains(tool))
+                    .map(|a| a.agent_id.to_string()),
+            );
+            match batch.next_cursor {
+                Some(cursor) if seen < SCAN_LIMIT => page = PageRequest::after(100, Some(cursor)),
+                _ => return Ok(found),
+            }
+        }
+    }
+}
