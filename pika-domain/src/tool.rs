@@ -1,6 +1,7 @@
 //! Tools and their function schemas (PIKA.md §5), with the validation an
 //! admin change must pass.
 
+pub mod http;
 pub mod output;
 
 use crate::ids::{InvalidId, ToolId, ToolName, UserId};
@@ -20,7 +21,7 @@ pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub enum ExecutionType {
     /// A Lambda function tagged `agent-tool=true`.
     Lambda,
-    /// An HTTP endpoint (not supported yet; rejected at admin time).
+    /// An HTTP endpoint ([`Tool::http`]).
     Http,
     /// A function registered in-process by the embedding service.
     Inline,
@@ -92,6 +93,9 @@ pub struct Tool {
     /// For `lambda` tools: the function's ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lambda_arn: Option<String>,
+    /// For `http` tools: the endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<http::HttpEndpoint>,
     /// Longest one call may take, in milliseconds; the site default when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_timeout_ms: Option<u64>,
@@ -123,8 +127,11 @@ pub enum InvalidTool {
         /// Which description.
         what: String,
     },
+    /// An `http` tool's endpoint is missing or wrong.
+    #[error("invalid http endpoint: {0}")]
+    Http(String),
     /// The execution type is not supported yet.
-    #[error("execution type '{0}' is not supported yet; use 'lambda' or 'inline'")]
+    #[error("execution type '{0}' is not supported yet; use 'lambda', 'inline' or 'http'")]
     UnsupportedExecutionType(&'static str),
     /// A lambda tool without an ARN, or an ARN on a non-lambda tool.
     #[error("lambda tools need lambdaArn (an arn:aws:lambda ARN); other tools must not set it")]
@@ -169,7 +176,15 @@ impl Tool {
     pub fn validate(&self) -> Result<(), InvalidTool> {
         check_description("tool", &self.description)?;
         match self.execution_type {
-            ExecutionType::Http => return Err(InvalidTool::UnsupportedExecutionType("http")),
+            ExecutionType::Http => {
+                let endpoint = self.http.as_ref().ok_or(InvalidTool::Http(
+                    "http tools need http: {url, method, headers}".to_string(),
+                ))?;
+                endpoint.validate().map_err(InvalidTool::Http)?;
+                if self.lambda_arn.is_some() {
+                    return Err(InvalidTool::LambdaArn);
+                }
+            }
             ExecutionType::Mcp => return Err(InvalidTool::UnsupportedExecutionType("mcp")),
             ExecutionType::Lambda => {
                 let ok = self
@@ -185,6 +200,11 @@ impl Tool {
                     return Err(InvalidTool::LambdaArn);
                 }
             }
+        }
+        if self.http.is_some() && self.execution_type != ExecutionType::Http {
+            return Err(InvalidTool::Http(
+                "only http tools may set http".to_string(),
+            ));
         }
         if self.execution_timeout_ms == Some(0) {
             return Err(InvalidTool::Timeout);

@@ -86,6 +86,14 @@ async fn openapi_lists_every_route_of_the_router() {
         extra.is_empty(),
         "documented routes the router does not have: {extra:?}"
     );
+    // Clients generate one function per operation: ids are unique.
+    let mut ids = BTreeSet::new();
+    for item in paths.values() {
+        for operation in item.as_object().unwrap().values() {
+            let id = operation["operationId"].as_str().expect("an operation id");
+            assert!(ids.insert(id.to_string()), "operation id {id} used twice");
+        }
+    }
 }
 
 #[tokio::test]

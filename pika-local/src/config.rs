@@ -25,6 +25,21 @@ pub struct LocalConfig {
     pub site: Option<pika_domain::site::SiteConfig>,
     /// The scheduled jobs (insights, cleanup, the daily usage report).
     pub jobs: JobsConfig,
+    /// `http` tools.
+    pub tools: ToolsConfig,
+}
+
+/// `[tools]`: what `http` tools may call. Secrets named by a tool's
+/// `secret:NAME` header values come from `PIKA_TOOL_SECRET_NAME`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ToolsConfig {
+    /// Hosts `http` tools may call (`api.example.com`, `*.example.com`);
+    /// empty: any public host.
+    pub http_allowed_hosts: Vec<String>,
+    /// Address ranges opened despite the SSRF guard (`10.1.0.0/16`): for
+    /// services in the operator's own network. Empty by default.
+    pub http_allow_private: Vec<String>,
 }
 
 /// `[jobs]`: the same jobs the Lambda deployment runs on EventBridge

@@ -8,11 +8,13 @@ use pika_http::auth::{AuthConfig, AuthMode, Authenticator, DevClaims, JwksSource
 use pika_http::dev_tokens::DevTokens;
 use pika_http::{router, ApiConfig, AppState, RateLimit};
 use pika_local_adapters::files::LocalFileStore;
+use pika_local_adapters::http_tools::{HttpToolInvoker, HttpToolsConfig, IpNet};
 use pika_local_adapters::inline_tools::{demo, InlineTools};
 use pika_local_adapters::metrics::JsonLinesMetrics;
 use pika_local_adapters::openai::{OpenAiCompatible, OpenAiConfig};
 use pika_local_adapters::search::TantivySearchIndex;
 use pika_local_adapters::sqlite::{SqliteDb, SqliteStores};
+use pika_local_adapters::tool_dispatch::ToolDispatcher;
 use pika_ports::{AgentRuntime, Clock, CompletionModel, Ports, SystemClock, UuidV7Ids};
 use pika_service::ServiceSettings;
 use std::sync::Arc;
@@ -220,6 +222,36 @@ pub async fn dev_token(config: &LocalConfig, claims: DevClaims) -> Result<String
         .map_err(|e| e.public_message())
 }
 
+/// The tool kinds this server runs: inline functions, and `http` tools
+/// behind the SSRF guard (`[tools]`, secrets from `PIKA_TOOL_SECRET_*`).
+fn tool_executors(config: &LocalConfig, inline: InlineTools) -> Result<ToolDispatcher, String> {
+    let allow_private = config
+        .tools
+        .http_allow_private
+        .iter()
+        .map(|raw| {
+            raw.parse::<IpNet>().map_err(|e| {
+                format!("[tools] http_allow_private: {raw:?} is no address range: {e}")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let secrets = std::env::vars()
+        .filter_map(|(name, value)| {
+            name.strip_prefix("PIKA_TOOL_SECRET_")
+                .map(|secret| (secret.to_string(), value))
+        })
+        .collect();
+    let http = HttpToolInvoker::new(HttpToolsConfig {
+        allowed_hosts: config.tools.http_allowed_hosts.clone(),
+        allow_private,
+        secrets,
+        ..HttpToolsConfig::default()
+    });
+    Ok(ToolDispatcher::new()
+        .with(Arc::new(inline))
+        .with(Arc::new(http)))
+}
+
 /// Opens (or creates) everything under the data directory and wires the
 /// services and routes.
 ///
@@ -266,7 +298,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         job_lock: Arc::new(stores.job_lock.clone()),
         runtime,
         completions,
-        tool_invoker: Arc::new(tools),
+        tool_invoker: Arc::new(tool_executors(config, tools)?),
         files: files.clone(),
         search: Arc::new(search),
         memory: Arc::new(stores.memory.clone()),

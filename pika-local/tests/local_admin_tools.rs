@@ -1,4 +1,4 @@
-//! The local server runs in-process tools only: its admin API refuses a
+//! The local server runs inline and `http` tools: its admin API refuses a
 //! Lambda tool up front, with a message, instead of storing a tool every
 //! turn would fail to call. Built as `main` builds it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -56,4 +56,19 @@ async fn a_tool_kind_the_server_cannot_run_is_refused_at_admin_time() {
 
     let (status, body) = post(fixtures::inline_tool("lookup", "lookup")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // `http` tools run here (behind the SSRF guard): accepted.
+    let mut http = fixtures::inline_tool("orders", "orders");
+    http.execution_type = ExecutionType::Http;
+    http.http = Some(pika_domain::tool::http::HttpEndpoint {
+        url: "https://api.example.com/orders".into(),
+        method: pika_domain::tool::http::HttpMethod::Post,
+        headers: [("X-Api-Key".to_string(), "secret:ORDERS_KEY".to_string())].into(),
+    });
+    let (status, body) = post(http).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        body["http"]["headers"]["X-Api-Key"], "secret:ORDERS_KEY",
+        "the name, never the secret"
+    );
 }

@@ -410,19 +410,37 @@ async fn an_agent_update_reaches_the_next_turn() {
 }
 
 #[tokio::test]
-async fn http_and_mcp_tools_are_refused_with_a_message_naming_the_type() {
+async fn tools_this_deployment_cannot_run_are_refused_with_a_message() {
     let p = Platform::standard().await;
-    for (kind, name) in [(ExecutionType::Http, "http"), (ExecutionType::Mcp, "mcp")] {
-        let mut tool = fixtures::inline_tool("remote", "remote_call");
-        tool.execution_type = kind;
+    let refused = |tool| async {
         let err = p.admin().create_tool(&admin(), tool).await.err().unwrap();
         assert_eq!(err.code(), "invalid_request");
-        assert!(
-            err.public_message().contains(&format!("'{name}'")),
-            "{name}: {err}"
-        );
-        assert!(err.public_message().contains("not supported"), "{err}");
-    }
+        err.public_message()
+    };
+    let mut mcp = fixtures::inline_tool("remote", "remote_call");
+    mcp.execution_type = ExecutionType::Mcp;
+    let message = refused(mcp).await;
+    assert!(
+        message.contains("'mcp'") && message.contains("not supported"),
+        "{message}"
+    );
+
+    let mut http = fixtures::inline_tool("remote", "remote_call");
+    http.execution_type = ExecutionType::Http;
+    let message = refused(http.clone()).await;
+    assert!(message.contains("http tools need http"), "{message}");
+    // Declared, but this deployment (the fakes: lambda and inline) has no
+    // executor for http tools: refused now, not at call time.
+    http.http = Some(pika_domain::tool::http::HttpEndpoint {
+        url: "https://api.example.com/orders".into(),
+        method: pika_domain::tool::http::HttpMethod::Post,
+        headers: Default::default(),
+    });
+    let message = refused(http).await;
+    assert!(
+        message.contains("lambda and inline tools only"),
+        "{message}"
+    );
     assert!(p.fakes.tools.is_empty());
 }
 

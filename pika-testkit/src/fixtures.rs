@@ -165,6 +165,7 @@ pub fn inline_tool(id: &str, function: &str) -> Tool {
         description: format!("Runs {function}"),
         execution_type: ExecutionType::Inline,
         lambda_arn: None,
+        http: None,
         execution_timeout_ms: None,
         function_schema: vec![FunctionSchema {
             name: tool_name(function),

@@ -38,7 +38,7 @@ fn view(
 }
 
 /// The chat apps the caller may use.
-#[utoipa::path(get, path = "/chatapps", tag = "chat apps",
+#[utoipa::path(get, path = "/chatapps", operation_id = "listChatApps", tag = "chat apps",
     responses((status = 200, description = "{items: [{chatAppId, title, description, modesSupported, features}]}", body = serde_json::Value)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -71,7 +71,7 @@ pub async fn list(
 }
 
 /// One chat app, if the caller may use it (otherwise 404).
-#[utoipa::path(get, path = "/chatapps/{id}", tag = "chat apps", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/chatapps/{id}", operation_id = "getChatApp", tag = "chat apps", params(("id" = String, Path)),
     responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
 pub async fn get(
     State(s): State<AppState>,

@@ -35,7 +35,7 @@ pub(crate) fn session_id(raw: &str) -> Result<SessionId, ApiError> {
 }
 
 /// The caller's sessions, newest first.
-#[utoipa::path(get, path = "/sessions", tag = "sessions", params(ListQuery),
+#[utoipa::path(get, path = "/sessions", operation_id = "listSessions", tag = "sessions", params(ListQuery),
     responses((status = 200, description = "A page of sessions: {items, nextCursor}", body = serde_json::Value), (status = 401, body = crate::problem::Problem)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -71,7 +71,7 @@ pub async fn create(
 }
 
 /// One session.
-#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "Session id")),
+#[utoipa::path(get, path = "/sessions/{id}", operation_id = "getSession", tag = "sessions", params(("id" = String, Path, description = "Session id")),
     responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
 pub async fn get(
     State(s): State<AppState>,

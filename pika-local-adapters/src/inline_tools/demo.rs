@@ -124,6 +124,7 @@ fn tool(
         description: description.to_string(),
         execution_type: ExecutionType::Inline,
         lambda_arn: None,
+        http: None,
         execution_timeout_ms: Some(5_000),
         function_schema: vec![FunctionSchema {
             name: ToolName::parse(name).ok()?,
