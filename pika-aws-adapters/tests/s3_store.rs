@@ -217,18 +217,7 @@ async fn delete_prefix_removes_more_than_one_batch() {
 
 #[tokio::test]
 async fn deleting_in_a_versioned_bucket_leaves_no_old_version_behind() {
-    let bucket = fresh_bucket().await;
-    let raw = raw_client().await;
-    raw.put_bucket_versioning()
-        .bucket(&bucket)
-        .versioning_configuration(
-            aws_sdk_s3::types::VersioningConfiguration::builder()
-                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (bucket, raw) = versioned_bucket().await;
     let mut versioned = config(&bucket, None);
     versioned.versioned = true;
     let store = S3FileStore::new(&moto_support::sdk_config().await, versioned);
@@ -282,18 +271,7 @@ async fn deleting_in_a_versioned_bucket_leaves_no_old_version_behind() {
 
 #[tokio::test]
 async fn a_deletion_by_the_api_marks_and_the_jobs_purge_finishes_it() {
-    let bucket = fresh_bucket().await;
-    let raw = raw_client().await;
-    raw.put_bucket_versioning()
-        .bucket(&bucket)
-        .versioning_configuration(
-            aws_sdk_s3::types::VersioningConfiguration::builder()
-                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (bucket, raw) = versioned_bucket().await;
     let sdk = moto_support::sdk_config().await;
     // The api function's store: it may delete, not destroy versions.
     let api = S3FileStore::new(&sdk, config(&bucket, None));
@@ -379,4 +357,21 @@ async fn a_deletion_by_the_api_marks_and_the_jobs_purge_finishes_it() {
         "a live document keeps its history"
     );
     assert_eq!(jobs.get(&kept).await.unwrap(), Some(b"k2".to_vec()));
+}
+
+/// A fresh bucket that keeps versions, and a raw client to look inside.
+async fn versioned_bucket() -> (String, aws_sdk_s3::Client) {
+    let bucket = fresh_bucket().await;
+    let raw = raw_client().await;
+    raw.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (bucket, raw)
 }

@@ -29,8 +29,12 @@ pub struct ChatApp {
     /// Shown to users.
     #[serde(default)]
     pub description: String,
-    /// The agent that answers.
+    /// The agent that answers (when no intent routes elsewhere).
     pub agent_id: AgentId,
+    /// Agents for the intents a message may have (`intentRouter`): each
+    /// message goes to the agent whose intent fits, else to `agent_id`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<crate::intent::Intent>,
     /// A disabled app is usable by nobody.
     pub enabled: bool,
     /// Who may use it.
@@ -82,6 +86,9 @@ pub enum InvalidChatApp {
     /// The retention is not 1 to 3650 days.
     #[error("sessionRetentionDays must be between 1 and 3650")]
     Retention,
+    /// The intents break a rule.
+    #[error("intents: {0}")]
+    Intents(String),
 }
 
 impl ChatApp {
@@ -106,6 +113,7 @@ impl ChatApp {
         {
             return Err(InvalidChatApp::Retention);
         }
+        crate::intent::validate(&self.intents).map_err(InvalidChatApp::Intents)?;
         Ok(())
     }
 

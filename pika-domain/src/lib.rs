@@ -22,6 +22,7 @@ pub mod history;
 pub mod ids;
 pub mod insights;
 pub mod instruction;
+pub mod intent;
 pub mod memory;
 pub mod message;
 pub mod quota;

@@ -77,6 +77,10 @@ pub struct Message {
     /// The model that wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The agent that wrote it (the one the intent router chose, or the
+    /// chat app's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<crate::ids::AgentId>,
     /// Usage of all model calls that produced it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
@@ -122,6 +126,7 @@ impl Message {
             content,
             created_at,
             model: None,
+            agent_id: None,
             usage: None,
             tool_calls: Vec::new(),
             execution_duration_ms: None,

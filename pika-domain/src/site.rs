@@ -92,6 +92,10 @@ pub struct SiteConfig {
     /// Model used to generate titles; the agent's verification model when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title_model_id: Option<String>,
+    /// Model that routes messages to agents (`intentRouter`); the default
+    /// small model when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router_model_id: Option<String>,
 }
 
 /// Why a site configuration is refused.

@@ -129,6 +129,7 @@ fn app(enabled: bool, access_rules: AccessRules) -> ChatApp {
         title: "App".to_string(),
         description: String::new(),
         agent_id: AgentId::parse("agent").unwrap(),
+        intents: Vec::new(),
         enabled,
         access_rules,
         features: FeatureSet::default(),

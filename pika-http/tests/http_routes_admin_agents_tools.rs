@@ -271,3 +271,41 @@ async fn admin_deletes_check_references_first() {
     );
     problem(&del("/admin/agents/nobody".into()).await, 404, "not_found");
 }
+
+#[tokio::test]
+async fn a_chat_apps_intents_name_existing_agents() {
+    let api = Api::new().await;
+    let root = admin();
+    let mut app = serde_json::to_value(fixtures::chat_app("routed", "agent")).unwrap();
+    app["intents"] = json!([{ "agentId": "nobody", "description": "anything" }]);
+    problem(
+        &api.post("/admin/chatapps", &root, app.clone()).await,
+        400,
+        "invalid_request",
+    );
+    expect(
+        &api.post(
+            "/admin/agents",
+            &root,
+            serde_json::to_value(fixtures::agent("billing", &[])).unwrap(),
+        )
+        .await,
+        201,
+    );
+    app["intents"] =
+        json!([{ "agentId": "billing", "description": "invoices", "examples": ["charged twice"] }]);
+    let created = expect(&api.post("/admin/chatapps", &root, app).await, 201);
+    assert_eq!(created["intents"][0]["agentId"], "billing");
+    // An agent a chat app routes to is in use: 409 without force.
+    problem(
+        &api.call(
+            Method::DELETE,
+            "/admin/agents/billing",
+            Some(&api.token(&root)),
+            None,
+        )
+        .await,
+        409,
+        "conflict",
+    );
+}

@@ -58,6 +58,7 @@ pub fn demo_app() -> Result<ChatApp, String> {
         description: "Ask anything; the agent can tell the time anywhere and convert units."
             .to_string(),
         agent_id: AgentId::parse(DEMO_AGENT).map_err(|e| e.to_string())?,
+        intents: Vec::new(),
         enabled: true,
         access_rules: everyone(),
         features: FeatureSet {

@@ -14,6 +14,8 @@ pub enum CompletionPurpose {
     Title,
     /// An insight assessment (§10).
     Assessment,
+    /// Picking the agent for a message (`intentRouter`).
+    Routing,
 }
 
 /// One completion request.

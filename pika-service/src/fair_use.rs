@@ -270,20 +270,10 @@ async fn admit(
         }
         let version = current.map(|a| a.version);
         let forget_after = next.forget_after(scope.rate, now);
-        match store.save(&scope.key, &next, version, forget_after).await {
-            Ok(()) => {
-                return Ok(Some(Allowance {
-                    state: next,
-                    version: version.unwrap_or(0) + 1,
-                }))
-            }
-            Err(e) if e.kind == ErrorKind::Conflict => {
-                tokio::time::sleep(Duration::from_millis(u64::from(attempt))).await;
-            }
-            Err(e) if e.kind.is_retryable() => {
-                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
-            }
-            Err(e) => return Err(e.into()),
+        if let Some(written) =
+            save_or_wait(store, &scope.key, next, version, forget_after, attempt).await?
+        {
+            return Ok(Some(written));
         }
     }
     Err(PortError::transient(format!(
@@ -368,24 +358,42 @@ where
             return Ok(None);
         };
         let version = current.map(|a| a.version);
-        match store.save(key, &next, version, forget_after).await {
-            Ok(()) => {
-                return Ok(Some(Allowance {
-                    state: next,
-                    version: version.unwrap_or(0) + 1,
-                }))
-            }
-            Err(e) if e.kind == ErrorKind::Conflict => {
-                // Spread racing writers apart a little.
-                tokio::time::sleep(Duration::from_millis(u64::from(attempt))).await;
-            }
-            Err(e) if e.kind.is_retryable() => {
-                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
-            }
-            Err(e) => return Err(e),
+        if let Some(written) =
+            save_or_wait(store, key, next, version, forget_after, attempt).await?
+        {
+            return Ok(Some(written));
         }
     }
     Err(PortError::transient(format!(
         "the fair-use state {key} changed on every one of {ATTEMPTS} tries"
     )))
+}
+
+/// Writes `next` naming `version`: the record written, or `None` after a
+/// short wait when the write lost a race or failed for a while (decide
+/// again); other failures are errors.
+async fn save_or_wait(
+    store: &dyn AllowanceStore,
+    key: &str,
+    next: AllowanceState,
+    version: Option<u64>,
+    forget_after: DateTime<Utc>,
+    attempt: u32,
+) -> Result<Option<Allowance>, PortError> {
+    match store.save(key, &next, version, forget_after).await {
+        Ok(()) => Ok(Some(Allowance {
+            state: next,
+            version: version.unwrap_or(0) + 1,
+        })),
+        Err(e) if e.kind == ErrorKind::Conflict => {
+            // Spread racing writers apart a little.
+            tokio::time::sleep(Duration::from_millis(u64::from(attempt))).await;
+            Ok(None)
+        }
+        Err(e) if e.kind.is_retryable() => {
+            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -447,13 +447,7 @@ async fn an_explicit_stop_stores_the_partial_answer_marked_stopped() {
 async fn first_turn_memory_is_retrieved_and_every_turn_is_recorded() {
     let mut site = fixtures::site();
     site.features.user_memory = Some(UserMemoryFeature { enabled: true });
-    let p = Platform::with_site(site);
-    p.seed_app(
-        fixtures::chat_app(APP, AGENT),
-        fixtures::agent(AGENT, &[]),
-        vec![],
-    )
-    .await;
+    let p = Platform::standard_with_site(site).await;
     p.fakes.memory.seed(MemoryRecord {
         record_id: "m1".into(),
         user_id: fixtures::user_id("alice"),
@@ -506,13 +500,7 @@ async fn sessions_are_marked_for_insights_when_the_feature_is_on() {
         enabled: true,
         settings: serde_json::Value::Null,
     });
-    let p = Platform::with_site(site);
-    p.seed_app(
-        fixtures::chat_app(APP, AGENT),
-        fixtures::agent(AGENT, &[]),
-        vec![],
-    )
-    .await;
+    let p = Platform::standard_with_site(site).await;
     p.fakes.runtime.push(Script::answer("ok"));
     let (stream, _) = p.first_turn(&fixtures::customer("alice"), "hi").await;
     let session = p.fakes.sessions.find(&stream.session_id).unwrap();

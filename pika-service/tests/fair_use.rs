@@ -18,7 +18,7 @@ use pika_service::{ChatService, ConfigCache, SendMessage, ServiceError, TurnTarg
 use pika_testkit::fakes::runtime::Script;
 use pika_testkit::fixtures;
 use std::sync::Arc;
-use support::{chat, collect, Platform, AGENT, APP};
+use support::{chat, collect, Platform, APP};
 
 /// No rate limits, no running-turn limit: each test turns on what it checks.
 fn site_with(fair_use: FairUseLimits, quotas: QuotaLimits) -> SiteConfig {
@@ -40,13 +40,7 @@ fn unlimited() -> FairUseLimits {
 }
 
 async fn platform(site: SiteConfig) -> (Platform, ChatService) {
-    let p = Platform::with_site(site);
-    p.seed_app(
-        fixtures::chat_app(APP, AGENT),
-        fixtures::agent(AGENT, &[]),
-        vec![],
-    )
-    .await;
+    let p = Platform::standard_with_site(site).await;
     // A second container: its own service and caches, the same stores.
     let config = Arc::new(ConfigCache::new(p.ports.clone(), p.settings.config_ttl));
     let other = ChatService::new(p.ports.clone(), p.settings.clone(), config);

@@ -9,19 +9,13 @@ use pika_domain::cost::TokenUsage;
 use pika_ports::CompletionPurpose;
 use pika_testkit::fakes::runtime::Script;
 use pika_testkit::fixtures;
-use support::{Platform, AGENT, APP};
+use support::{Platform, AGENT};
 
 #[tokio::test]
 async fn a_turn_books_each_model_under_its_own_name() {
     let mut site = fixtures::site();
     site.title_model_id = Some("title-model".to_string());
-    let p = Platform::with_site(site);
-    p.seed_app(
-        fixtures::chat_app(APP, AGENT),
-        fixtures::agent(AGENT, &[]),
-        vec![],
-    )
-    .await;
+    let p = Platform::standard_with_site(site).await;
     p.fakes.completions.set_usage(TokenUsage {
         input_tokens: 30,
         output_tokens: 5,

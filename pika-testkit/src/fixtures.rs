@@ -115,6 +115,7 @@ pub fn chat_app(id: &str, agent: &str) -> ChatApp {
         title: format!("{id} app"),
         description: "A chat app for tests".to_string(),
         agent_id: agent_id(agent),
+        intents: Vec::new(),
         enabled: true,
         access_rules: AccessRules::for_types([UserType::InternalUser, UserType::ExternalUser]),
         features: FeatureSet::default(),

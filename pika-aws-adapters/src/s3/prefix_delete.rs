@@ -61,18 +61,8 @@ pub(super) async fn delete_prefix_versions(
     prefix: &str,
 ) -> PortResult<u64> {
     let mut existed = 0u64;
-    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
-    loop {
-        let page = client
-            .list_object_versions()
-            .bucket(bucket)
-            .prefix(prefix)
-            .max_keys(BATCH)
-            .set_key_marker(key_marker.take())
-            .set_version_id_marker(version_marker.take())
-            .send()
-            .await
-            .map_err(|e| classify("s3 ListObjectVersions", e))?;
+    let mut ids: Vec<ObjectIdentifier> = Vec::new();
+    list_versions(client, bucket, prefix, |page| {
         existed += page
             .versions()
             .iter()
@@ -87,28 +77,27 @@ pub(super) async fn delete_prefix_versions(
                     .iter()
                     .map(|m| (m.key(), m.version_id())),
             );
-        let ids: Vec<ObjectIdentifier> = versions
-            .filter_map(|(key, version)| key.map(|k| (k, version)))
-            .map(|(key, version)| {
-                ObjectIdentifier::builder()
-                    .key(key)
-                    .set_version_id(version.map(str::to_string))
-                    .build()
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|e| PortError::permanent(format!("s3 DeleteObjects: {e}")).with_source(e))?;
-        for batch in ids.chunks(BATCH as usize) {
-            delete_batch(client, bucket, batch.to_vec()).await?;
+        for (key, version) in versions {
+            if let Some(key) = key {
+                ids.push(object_id(key, version.map(str::to_string))?);
+            }
         }
-        if page.is_truncated() != Some(true) {
-            return Ok(existed);
-        }
-        key_marker = page.next_key_marker().map(str::to_string);
-        version_marker = page.next_version_id_marker().map(str::to_string);
-        if key_marker.is_none() {
-            return Ok(existed);
-        }
+        Ok(())
+    })
+    .await?;
+    for batch in ids.chunks(BATCH as usize) {
+        delete_batch(client, bucket, batch.to_vec()).await?;
     }
+    Ok(existed)
+}
+
+/// An object version to delete.
+fn object_id(key: &str, version: Option<String>) -> PortResult<ObjectIdentifier> {
+    ObjectIdentifier::builder()
+        .key(key)
+        .set_version_id(version)
+        .build()
+        .map_err(|e| PortError::permanent(format!("s3 DeleteObjects: {e}")).with_source(e))
 }
 
 /// Purges every version and delete marker of each object under `prefix`
@@ -172,15 +161,7 @@ pub(super) async fn purge_deleted(client: &Client, bucket: &str, prefix: &str) -
         }
         purged += 1;
         for version in versions {
-            ids.push(
-                ObjectIdentifier::builder()
-                    .key(key.clone())
-                    .set_version_id(version)
-                    .build()
-                    .map_err(|e| {
-                        PortError::permanent(format!("s3 DeleteObjects: {e}")).with_source(e)
-                    })?,
-            );
+            ids.push(object_id(&key, version)?);
         }
     }
     for batch in ids.chunks(BATCH as usize) {

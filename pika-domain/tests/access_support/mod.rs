@@ -122,6 +122,7 @@ pub fn chat_app(enabled: bool, access_rules: AccessRules) -> ChatApp {
         title: "Support".to_string(),
         description: String::new(),
         agent_id: AgentId::parse("support-agent").unwrap(),
+        intents: Vec::new(),
         enabled,
         access_rules,
         features: FeatureSet::default(),

@@ -51,6 +51,7 @@ pub fn app_with(features: FeatureSet) -> ChatApp {
         title: "App".to_string(),
         description: String::new(),
         agent_id: AgentId::parse("agent").unwrap(),
+        intents: Vec::new(),
         enabled: true,
         access_rules: everyone(),
         features,

@@ -1,6 +1,6 @@
 //! Deleting configuration (PIKA.md §11 `DELETE /admin/…/{id}`), with the
 //! references checked first: an agent a chat app runs, or a tool an agent
-//! offers, is kept unless the admin forces it — a forced delete leaves
+//! offers (or a chat app routes to), is kept unless the admin forces it — a forced delete leaves
 //! those chat apps failing their turns until they name another agent.
 //! Sessions of a deleted chat app stay readable (they keep its id).
 
@@ -110,7 +110,9 @@ impl AdminService {
                 batch
                     .items
                     .iter()
-                    .filter(|a| &a.agent_id == agent)
+                    .filter(|a| {
+                        &a.agent_id == agent || a.intents.iter().any(|i| &i.agent_id == agent)
+                    })
                     .map(|a| a.chat_app_id.to_string()),
             );
             match batch.next_cursor {

@@ -149,6 +149,9 @@ impl AdminService {
         app.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         self.require_agent(&app.agent_id).await?;
+        for intent in &app.intents {
+            self.require_agent(&intent.agent_id).await?;
+        }
         app.stamp_new(self.ports.clock.now(), &caller.user_id);
         retry_transient(|| self.ports.chat_apps.create(&app)).await?;
         self.config.forget_chat_app(&app.chat_app_id);
@@ -170,6 +173,9 @@ impl AdminService {
         app.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         self.require_agent(&app.agent_id).await?;
+        for intent in &app.intents {
+            self.require_agent(&intent.agent_id).await?;
+        }
         let current = self
             .ports
             .chat_apps

@@ -16,6 +16,7 @@ mod recover;
 mod registry;
 mod remote;
 mod replay;
+mod route;
 mod runner;
 mod verify;
 

@@ -54,6 +54,9 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
             prices.cost(turn.agent.verification_model(), outcome.verifier_tokens),
         ),
     ];
+    if let Some((model, tokens)) = &turn.routing {
+        by_model.push((model.clone(), prices.cost(model, *tokens)));
+    }
     let completed = matches!(outcome.end, LoopEnd::Completed);
     let title = if completed && turn.session.title.is_none() && turn.is_first_turn {
         let (title, title_model, title_usage) = generate_title(inner, turn, &outcome.text).await;
@@ -75,6 +78,7 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
     let mut answer = Message::assistant(session_id, turn.assistant_message_id, now);
     answer.content = outcome.text.clone();
     answer.model = Some(turn.agent.model_id.clone());
+    answer.agent_id = Some(turn.agent.agent_id.clone());
     answer.usage = Some(usage);
     answer.tool_calls = outcome.tool_calls.clone();
     answer.execution_duration_ms =

@@ -4,6 +4,7 @@
 
 use super::registry::StartRefused;
 use super::replay::{claim_of, replay, Attempt};
+use super::route;
 use super::runner::{self, Turn};
 use super::{ChatInner, SendMessage, TurnStream, TurnTarget};
 use crate::config_cache::AppConfig;
@@ -90,19 +91,6 @@ async fn attempt(
         }
     }
 
-    let agent = inner
-        .config
-        .agent(&config.app.agent_id)
-        .await?
-        .ok_or_else(|| ServiceError::Internal {
-            message: format!(
-                "agent {} of chat app {app_id} not found",
-                config.app.agent_id
-            ),
-            retryable: false,
-        })?;
-    let tools = inner.config.tools(&agent.tool_ids).await?;
-
     let entity = features.entity_of(caller);
     let session_id = existing
         .as_ref()
@@ -132,6 +120,25 @@ async fn attempt(
             }
         }
     };
+    // The agent: the one the intent router picks for this message (when
+    // the feature is on), else the chat app's. After admission, so a
+    // refused turn costs no routing call; an error here drops the
+    // admission, which frees its places.
+    let (agent_id, routing) = if features.intent_router.is_some() {
+        route::choose_agent(inner, &site, &config.app, &message.text).await
+    } else {
+        (config.app.agent_id.clone(), None)
+    };
+    let agent = inner
+        .config
+        .agent(&agent_id)
+        .await?
+        .ok_or_else(|| ServiceError::Internal {
+            message: format!("agent {agent_id} of chat app {app_id} not found"),
+            retryable: false,
+        })?;
+    let tools = inner.config.tools(&agent.tool_ids).await?;
+
     let running = match inner.running.start(session_id, assistant_message_id) {
         Ok(running) => running,
         Err(refused) => {
@@ -223,6 +230,7 @@ async fn attempt(
             running: Arc::clone(&running),
             deadline: time_limit.map(|limit| tokio::time::Instant::now() + limit),
             admission: admission.into_admission(),
+            routing,
         },
     );
     Ok(Attempt::Streaming(TurnStream {

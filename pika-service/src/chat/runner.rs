@@ -49,6 +49,8 @@ pub(super) struct Turn {
     /// Its place among the caller's running turns and its reservation
     /// against the quotas, freed when it ends.
     pub(super) admission: crate::fair_use::Admission,
+    /// The intent router's call (its model and tokens), when one chose the agent.
+    pub(super) routing: Option<(String, TokenUsage)>,
 }
 
 /// Runs `turn` on its own task. A panic anywhere in it (a model or tool

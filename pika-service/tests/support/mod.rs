@@ -59,7 +59,12 @@ impl Platform {
 
     /// The standard site with chat app `support` (agent `agent`, no tools).
     pub async fn standard() -> Self {
-        let p = Self::with_site(fixtures::site());
+        Self::standard_with_site(fixtures::site()).await
+    }
+
+    /// `site` with chat app `support` (agent `agent`, no tools).
+    pub async fn standard_with_site(site: SiteConfig) -> Self {
+        let p = Self::with_site(site);
         p.seed_app(
             fixtures::chat_app(APP, AGENT),
             fixtures::agent(AGENT, &[]),
