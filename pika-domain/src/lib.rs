@@ -14,6 +14,7 @@ pub mod access;
 pub mod agent;
 pub mod chat_app;
 pub mod cost;
+pub mod directive;
 pub mod fair_use;
 pub mod features;
 pub mod feedback;

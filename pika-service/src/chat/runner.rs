@@ -12,6 +12,7 @@ use crate::retry::retry_transient;
 use futures::FutureExt;
 use pika_domain::agent::Agent;
 use pika_domain::cost::TokenUsage;
+use pika_domain::directive::{augment, directives_of, matching};
 use pika_domain::features::ResolvedFeatures;
 use pika_domain::ids::{MessageId, SessionId};
 use pika_domain::memory::{memory_preamble, MemoryStrategy};
@@ -192,9 +193,22 @@ async fn run(inner: &ChatInner, turn: &Turn) {
 
     let (specs, tools_by_function) = LoopContext::tool_specs(&turn.tools);
     let today = inner.ports.clock.now().format("%Y-%m-%d").to_string();
+    let mut instruction = prompt::instruction(&turn.agent, &turn.features, memory.as_deref());
+    if let Some(feature) = &turn.features.instruction_augmentation {
+        let directives = directives_of(&feature.settings);
+        let applied = matching(&directives, &turn.user_message.content);
+        if !applied.is_empty() {
+            let ids: Vec<&str> = applied.iter().map(|d| d.id.as_str()).collect();
+            emit.trace(
+                "instruction_augmentation",
+                serde_json::json!({ "directives": ids }),
+            );
+            instruction = augment(&instruction, &applied);
+        }
+    }
     let cx = LoopContext {
         model_id: turn.agent.model_id.clone(),
-        instruction: prompt::instruction(&turn.agent, &turn.features, memory.as_deref()),
+        instruction,
         specs,
         tools_by_function,
         attributes: prompt::session_attributes(
