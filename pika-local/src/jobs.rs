@@ -5,6 +5,7 @@
 //! `PIKA_JOBS=false`).
 
 use crate::config::JobsConfig;
+use pika_domain::cost::PriceTable;
 use pika_service::{Job, JobRunner, Ports};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -37,14 +38,15 @@ impl Schedule {
     }
 }
 
-/// Starts the jobs of `config` over `ports`; each runs first right away,
+/// Starts the jobs of `config` over `ports`, booking their model calls at
+/// `prices` (the server's, as its turns are); each runs first right away,
 /// then every period.
-pub fn start(ports: Ports, config: &JobsConfig) -> Schedule {
+pub fn start(ports: Ports, prices: PriceTable, config: &JobsConfig) -> Schedule {
     if !config.enabled {
         tracing::info!("scheduled jobs are off ([jobs] enabled = false)");
         return Schedule { tasks: Vec::new() };
     }
-    let runner = JobRunner::new(ports);
+    let runner = JobRunner::new(ports).with_prices(prices);
     let jobs = [
         (
             Job::Insights {

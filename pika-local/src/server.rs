@@ -412,7 +412,11 @@ pub async fn serve_on(
     let chat = platform.state.chat.clone();
     let state = platform.state.clone();
     // Stopped when this function returns (the schedule is dropped).
-    let _jobs = super::jobs::start(state.ports.clone(), &platform.jobs);
+    let _jobs = super::jobs::start(
+        state.ports.clone(),
+        state.settings.prices.clone(),
+        &platform.jobs,
+    );
     let shutdown = async move {
         shutdown.await;
         tracing::info!("shutting down: stopping running turns");

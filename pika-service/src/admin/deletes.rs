@@ -7,6 +7,8 @@
 use super::{audit, require_site_admin, AdminService};
 use crate::error::ServiceError;
 use crate::retry::retry_transient;
+use pika_domain::agent::Agent;
+use pika_domain::chat_app::ChatApp;
 use pika_domain::ids::{AgentId, ChatAppId, ToolId};
 use pika_domain::user::User;
 use pika_ports::PageRequest;
@@ -101,44 +103,46 @@ impl AdminService {
     }
 
     async fn chat_apps_running(&self, agent: &AgentId) -> Result<Vec<String>, ServiceError> {
-        let mut found = Vec::new();
-        let (mut page, mut seen) = (PageRequest::first(100), 0);
-        loop {
-            let batch = self.ports.chat_apps.list(page).await?;
-            seen += batch.items.len();
-            found.extend(
-                batch
-                    .items
-                    .iter()
-                    .filter(|a| {
-                        &a.agent_id == agent || a.intents.iter().any(|i| &i.agent_id == agent)
-                    })
-                    .map(|a| a.chat_app_id.to_string()),
-            );
-            match batch.next_cursor {
-                Some(cursor) if seen < SCAN_LIMIT => page = PageRequest::after(100, Some(cursor)),
-                _ => return Ok(found),
-            }
-        }
+        let chat_apps = &self.ports.chat_apps;
+        scan(
+            |page| chat_apps.list(page),
+            |a: &ChatApp| {
+                (&a.agent_id == agent || a.intents.iter().any(|i| &i.agent_id == agent))
+                    .then(|| a.chat_app_id.to_string())
+            },
+        )
+        .await
     }
 
     async fn agents_offering(&self, tool: &ToolId) -> Result<Vec<String>, ServiceError> {
-        let mut found = Vec::new();
-        let (mut page, mut seen) = (PageRequest::first(100), 0);
-        loop {
-            let batch = self.ports.agents.list(page).await?;
-            seen += batch.items.len();
-            found.extend(
-                batch
-                    .items
-                    .iter()
-                    .filter(|a| a.tool_ids.contains(tool))
-                    .map(|a| a.agent_id.to_string()),
-            );
-            match batch.next_cursor {
-                Some(cursor) if seen < SCAN_LIMIT => page = PageRequest::after(100, Some(cursor)),
-                _ => return Ok(found),
-            }
+        let agents = &self.ports.agents;
+        scan(
+            |page| agents.list(page),
+            |a: &Agent| a.tool_ids.contains(tool).then(|| a.agent_id.to_string()),
+        )
+        .await
+    }
+}
+
+/// The names `pick` finds in every page of a listing, up to [`SCAN_LIMIT`]
+/// entries read.
+async fn scan<T, L, Fut>(
+    mut list: L,
+    pick: impl Fn(&T) -> Option<String>,
+) -> Result<Vec<String>, ServiceError>
+where
+    L: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = pika_ports::PortResult<pika_ports::Page<T>>>,
+{
+    let mut found = Vec::new();
+    let (mut page, mut seen) = (PageRequest::first(100), 0);
+    loop {
+        let batch = list(page).await?;
+        seen += batch.items.len();
+        found.extend(batch.items.iter().filter_map(&pick));
+        match batch.next_cursor {
+            Some(cursor) if seen < SCAN_LIMIT => page = PageRequest::after(100, Some(cursor)),
+            _ => return Ok(found),
         }
     }
 }
