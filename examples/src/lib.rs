@@ -18,6 +18,9 @@ pub fn describe(e: &SequencedEvent) -> String {
             tool_name, input, ..
         } => format!("tool     {tool_name}({input})"),
         TurnEvent::ToolResult { ok, output, .. } => format!("result   ok={ok} {output}"),
+        TurnEvent::ConfirmationRequired {
+            tool_name, input, ..
+        } => format!("confirm? {tool_name}({input})"),
         TurnEvent::Trace { kind, detail } => format!("trace    {kind}: {detail}"),
         TurnEvent::Verification {
             stage,

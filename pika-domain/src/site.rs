@@ -25,6 +25,9 @@ pub struct TurnLimits {
     /// Most bytes of JSON of one tool output that the model reads and the
     /// answer stores; past it the output is cut, marked as cut.
     pub max_tool_output_bytes: u64,
+    /// Longest a turn waits for the user to confirm a tool that asks for it
+    /// (`requireConfirmation`), in milliseconds; then the call is declined.
+    pub confirmation_timeout_ms: u64,
 }
 
 impl Default for TurnLimits {
@@ -36,6 +39,7 @@ impl Default for TurnLimits {
             history_token_budget: 24_000,
             memory_records_per_strategy: 5,
             max_tool_output_bytes: crate::tool::output::DEFAULT_MAX_TOOL_OUTPUT_BYTES,
+            confirmation_timeout_ms: 300_000,
         }
     }
 }
@@ -125,8 +129,9 @@ impl SiteConfig {
         if turn.max_output_tokens == 0
             || turn.tool_timeout_ms == 0
             || turn.history_token_budget == 0
+            || turn.confirmation_timeout_ms == 0
         {
-            return bad("turn.maxOutputTokens, turn.toolTimeoutMs and turn.historyTokenBudget must be at least 1");
+            return bad("turn.maxOutputTokens, turn.toolTimeoutMs, turn.historyTokenBudget and turn.confirmationTimeoutMs must be at least 1");
         }
         if turn.max_tool_output_bytes < 1024 {
             return bad("turn.maxToolOutputBytes must be at least 1024");

@@ -58,6 +58,17 @@ pub enum TurnEvent {
         /// Its output (omitted unless detailed traces are allowed).
         output: Value,
     },
+    /// The agent wants to run a tool that needs the user's consent: the
+    /// turn waits until `POST /sessions/{id}/confirm` answers (or the site's
+    /// `turn.confirmationTimeoutMs` passes, which declines).
+    ConfirmationRequired {
+        /// The call awaiting an answer.
+        tool_use_id: String,
+        /// The function.
+        tool_name: String,
+        /// Its input, shown whatever the trace settings: the user decides on it.
+        input: Value,
+    },
     /// A trace from the model or the platform.
     Trace {
         /// What kind (`model`, `tool`, `verification`, `memory`, …).
@@ -115,6 +126,7 @@ impl TurnEvent {
             Self::Delta { .. } => "delta",
             Self::ToolCall { .. } => "tool_call",
             Self::ToolResult { .. } => "tool_result",
+            Self::ConfirmationRequired { .. } => "confirmation_required",
             Self::Trace { .. } => "trace",
             Self::Verification { .. } => "verification",
             Self::CorrectionStart {} => "correction_start",

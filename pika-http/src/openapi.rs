@@ -33,7 +33,7 @@ impl Modify for BearerAuth {
         sessions::list, sessions::create, sessions::get, sessions::delete, sessions::messages, sessions::title,
         sessions::pin, sessions::unpin, sessions::share, sessions::unshare, sessions::feedback, sessions::upload,
         sessions::download,
-        turns::send_new, turns::send_in_session, turns::resume, turns::stop,
+        turns::send_new, turns::send_in_session, turns::resume, turns::stop, turns::confirm,
         chatapps::list, chatapps::get,
         admin::get_site, admin::put_site, admin::list_chat_apps, admin::create_chat_app, admin::get_chat_app, admin::update_chat_app,
         admin::put_override, admin::delete_override, admin::list_agents, admin::create_agent, admin::get_agent,

@@ -54,6 +54,7 @@ pub fn protected_routes() -> Router<AppState> {
             get(turns::resume),
         )
         .route("/sessions/{id}/stop", post(turns::stop))
+        .route("/sessions/{id}/confirm", post(turns::confirm))
         .route("/sessions/{id}/title", post(sessions::title))
         .route(
             "/sessions/{id}/pin",

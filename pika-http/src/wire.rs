@@ -28,6 +28,17 @@ pub struct SendBody {
     pub file_ids: Vec<String>,
 }
 
+/// `POST /sessions/{id}/confirm`: the user's answer to a
+/// `confirmation_required` event.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfirmBody {
+    /// The call awaiting an answer (the event's `toolUseId`).
+    pub tool_use_id: String,
+    /// `true` runs the tool; `false` tells the agent the user declined.
+    pub approve: bool,
+}
+
 /// `POST /sessions/{id}/title`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

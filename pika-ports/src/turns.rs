@@ -63,6 +63,33 @@ pub trait TurnControl: Send + Sync {
     /// `Transient` / `Permanent`.
     async fn request_stop(&self, session: &SessionId, now: DateTime<Utc>) -> PortResult<bool>;
 
+    /// Records the user's answer to the request of the turn holding
+    /// `session` (lease not expired at `now`) to confirm the tool call
+    /// `tool_use_id`. The first answer stands; a later one changes nothing.
+    /// `Ok(false)` when no turn holds the session.
+    ///
+    /// # Errors
+    /// `Transient` / `Permanent`.
+    async fn decide(
+        &self,
+        session: &SessionId,
+        tool_use_id: &str,
+        approve: bool,
+        now: DateTime<Utc>,
+    ) -> PortResult<bool>;
+
+    /// The answer recorded for `tool_use_id` in the turn writing `message`;
+    /// `None` while there is none (or the turn no longer holds the session).
+    ///
+    /// # Errors
+    /// `Transient` / `Permanent`.
+    async fn decision(
+        &self,
+        session: &SessionId,
+        message: &MessageId,
+        tool_use_id: &str,
+    ) -> PortResult<Option<bool>>;
+
     /// The events of the turn writing `message` after `after` (all when
     /// `None`), while it holds the session; `Ok(None)` when it does not (it
     /// ended: its answer is stored — or it never ran).

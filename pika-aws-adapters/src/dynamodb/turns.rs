@@ -44,6 +44,21 @@ impl DynamoTurnControl {
         Self { dynamo, table }
     }
 
+    /// The session's hold item, read consistently.
+    async fn hold(&self, session: &SessionId) -> PortResult<Option<Item>> {
+        Ok(self
+            .dynamo
+            .client()
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(session, HOLD.to_string())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| ddb_error("read turn", e))?
+            .item)
+    }
+
     fn key(session: &SessionId, item: String) -> Item {
         [
             (SESSION.to_string(), s(session.to_string())),
@@ -51,6 +66,19 @@ impl DynamoTurnControl {
         ]
         .into()
     }
+}
+
+/// Whether `hold` is the hold of the turn writing `message`.
+fn held_by(hold: &Item, message: &MessageId) -> bool {
+    hold.get(MESSAGE)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        == Some(message.to_string().as_str())
+}
+
+/// The hold item's attribute holding the answer for `tool_use_id`.
+fn decision_attribute(tool_use_id: &str) -> String {
+    format!("decision#{tool_use_id}")
 }
 
 fn events_prefix(message: &MessageId) -> String {
@@ -199,6 +227,55 @@ impl TurnControl for DynamoTurnControl {
         }
     }
 
+    async fn decide(
+        &self,
+        session: &SessionId,
+        tool_use_id: &str,
+        approve: bool,
+        now: DateTime<Utc>,
+    ) -> PortResult<bool> {
+        // An attribute of the hold item: a new turn's `PutItem` replaces
+        // the item, so its answers start empty. The first answer stands.
+        let result = self
+            .dynamo
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(session, HOLD.to_string())))
+            .update_expression("SET #decision = if_not_exists(#decision, :approve)")
+            .condition_expression("attribute_exists(#session) AND #expires > :now")
+            .expression_attribute_names("#decision", decision_attribute(tool_use_id))
+            .expression_attribute_names("#session", SESSION)
+            .expression_attribute_names("#expires", EXPIRES)
+            .expression_attribute_values(":approve", AttributeValue::Bool(approve))
+            .expression_attribute_values(":now", s(time_key(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(ddb_error("confirm tool call", e)),
+        }
+    }
+
+    async fn decision(
+        &self,
+        session: &SessionId,
+        message: &MessageId,
+        tool_use_id: &str,
+    ) -> PortResult<Option<bool>> {
+        let Some(hold) = self.hold(session).await? else {
+            return Ok(None);
+        };
+        if !held_by(&hold, message) {
+            return Ok(None);
+        }
+        Ok(hold
+            .get(&decision_attribute(tool_use_id))
+            .and_then(|v| v.as_bool().ok())
+            .copied())
+    }
+
     async fn progress(
         &self,
         session: &SessionId,
@@ -206,20 +283,10 @@ impl TurnControl for DynamoTurnControl {
         after: Option<u64>,
         now: DateTime<Utc>,
     ) -> PortResult<Option<TurnProgress>> {
-        let hold = self
-            .dynamo
-            .client()
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::key(session, HOLD.to_string())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| ddb_error("read turn", e))?
-            .item;
-        let Some(hold) = hold else { return Ok(None) };
-        let holder = hold.get(MESSAGE).and_then(|v| v.as_s().ok());
-        if holder.map(String::as_str) != Some(message.to_string().as_str()) {
+        let Some(hold) = self.hold(session).await? else {
+            return Ok(None);
+        };
+        if !held_by(&hold, message) {
             return Ok(None);
         }
         let running = hold

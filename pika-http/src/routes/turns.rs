@@ -7,7 +7,7 @@ use super::sessions::session_id;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::problem::ApiError;
 use crate::streaming::{self, Encoding};
-use crate::wire::SendBody;
+use crate::wire::{ConfirmBody, SendBody};
 use crate::{AppState, TurnTimeLimit};
 use axum::body::Body;
 use axum::extract::State;
@@ -195,4 +195,33 @@ pub async fn stop(
 ) -> Result<impl IntoResponse, ApiError> {
     let stopped = s.chat.stop(&user, &session_id(&id)?).await?;
     Ok(Json(json!({ "stopped": stopped })))
+}
+
+/// Answers the running turn's request to confirm a tool call (a
+/// `confirmation_required` event): the tool runs when approved; else the
+/// agent hears that the user declined. The first answer to a call stands.
+#[utoipa::path(post, path = "/sessions/{id}/confirm", tag = "chat", params(("id" = String, Path)),
+    request_body = ConfirmBody,
+    responses((status = 200, description = "{accepted: true} — the running turn got the answer", body = serde_json::Value),
+        (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem),
+        (status = 404, description = "No such session, or no turn runs in it (`no_running_turn`)", body = crate::problem::Problem)))]
+pub async fn confirm(
+    State(s): State<AppState>,
+    Caller(user): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ConfirmBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let session = session_id(&id)?;
+    let accepted = s
+        .chat
+        .confirm(&user, &session, &body.tool_use_id, body.approve)
+        .await?;
+    if !accepted {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "no_running_turn",
+            "no turn runs in this session: nothing awaits an answer",
+        ));
+    }
+    Ok(Json(json!({ "accepted": true })))
 }

@@ -22,7 +22,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes: the number of its last migration.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Every migration, oldest first.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -46,7 +46,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "fair use",
         sql: V4_ALLOWANCES,
     },
+    Migration {
+        version: 5,
+        name: "tool confirmations",
+        sql: V5_DECISIONS,
+    },
 ];
+
+/// Users' answers to a running turn's requests to confirm a tool call,
+/// kept with the turn's hold and removed with it.
+const V5_DECISIONS: &str = "
+CREATE TABLE turn_decisions (
+    session_id   TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    tool_use_id  TEXT NOT NULL,
+    approve      INTEGER NOT NULL,
+    PRIMARY KEY (session_id, message_id, tool_use_id)
+);
+";
 
 /// Rate-limit buckets and running turns' holds per user and entity, with
 /// the version each write names; `forget_after` orders the housekeeping.

@@ -50,9 +50,14 @@ impl TurnControl for SqliteTurnControl {
                 if taken == 0 {
                     return Err(PortError::conflict("another turn holds this session").into());
                 }
-                // A turn that took over an expired hold starts with no events.
+                // A turn that took over an expired hold starts with no
+                // events and no answers.
                 tx.prepare_cached(
                     "DELETE FROM turn_events WHERE session_id = ?1 AND message_id <> ?2",
+                )?
+                .execute(params![session, message])?;
+                tx.prepare_cached(
+                    "DELETE FROM turn_decisions WHERE session_id = ?1 AND message_id <> ?2",
                 )?
                 .execute(params![session, message])?;
                 Ok(())
@@ -109,6 +114,60 @@ impl TurnControl for SqliteTurnControl {
             .await
     }
 
+    async fn decide(
+        &self,
+        session: &SessionId,
+        tool_use_id: &str,
+        approve: bool,
+        now: DateTime<Utc>,
+    ) -> PortResult<bool> {
+        let (session, tool_use_id) = (session.to_string(), tool_use_id.to_string());
+        let now = time_key(&now);
+        self.db
+            .write(move |tx| {
+                let message: Option<String> = tx
+                    .prepare_cached(
+                        "SELECT message_id FROM turns WHERE session_id = ?1 AND expires_at > ?2",
+                    )?
+                    .query_row(params![session, now], |row| row.get(0))
+                    .optional()?;
+                let Some(message) = message else {
+                    return Ok(false);
+                };
+                // The first answer stands.
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO turn_decisions (session_id, message_id, tool_use_id, approve) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![session, message, tool_use_id, i64::from(approve)])?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn decision(
+        &self,
+        session: &SessionId,
+        message: &MessageId,
+        tool_use_id: &str,
+    ) -> PortResult<Option<bool>> {
+        let (session, message) = (session.to_string(), message.to_string());
+        let tool_use_id = tool_use_id.to_string();
+        self.db
+            .read(move |conn| {
+                let approve: Option<i64> = conn
+                    .prepare_cached(
+                        "SELECT d.approve FROM turn_decisions d \
+                         JOIN turns t ON t.session_id = d.session_id AND t.message_id = d.message_id \
+                         WHERE d.session_id = ?1 AND d.message_id = ?2 AND d.tool_use_id = ?3",
+                    )?
+                    .query_row(params![session, message, tool_use_id], |row| row.get(0))
+                    .optional()?;
+                Ok(approve.map(|a| a != 0))
+            })
+            .await
+    }
+
     async fn progress(
         &self,
         session: &SessionId,
@@ -158,6 +217,10 @@ impl TurnControl for SqliteTurnControl {
                     .execute(params![session, message])?;
                 tx.prepare_cached(
                     "DELETE FROM turn_events WHERE session_id = ?1 AND message_id = ?2",
+                )?
+                .execute(params![session, message])?;
+                tx.prepare_cached(
+                    "DELETE FROM turn_decisions WHERE session_id = ?1 AND message_id = ?2",
                 )?
                 .execute(params![session, message])?;
                 Ok(())

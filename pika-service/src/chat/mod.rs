@@ -7,6 +7,7 @@
 //! returned [`TurnStream`] follows that task's event log; dropping it does not
 //! stop the turn — only [`ChatService::stop`] or [`ChatService::shutdown`] do.
 
+mod confirm;
 mod emitter;
 mod model_loop;
 mod persist;
@@ -158,6 +159,41 @@ impl ChatService {
             return Ok(true);
         }
         Ok(ports.turns.request_stop(session, ports.clock.now()).await?)
+    }
+
+    /// Answers the running turn's request to confirm the tool call
+    /// `tool_use_id` (a `confirmation_required` event): it runs the tool
+    /// when `approve`, else tells the model the user declined. Reaches the
+    /// turn wherever it runs (here at once; in another process within a
+    /// heartbeat). `Ok(false)` when no turn runs in the session. The first
+    /// answer to a call stands.
+    ///
+    /// # Errors
+    /// `Invalid` for an empty or overlong `tool_use_id`; `NotFound` for a
+    /// session the caller may not read; `Forbidden` for a viewer who is not
+    /// the owner; store failures.
+    pub async fn confirm(
+        &self,
+        caller: &User,
+        session: &SessionId,
+        tool_use_id: &str,
+        approve: bool,
+    ) -> Result<bool, ServiceError> {
+        if tool_use_id.trim().is_empty() || tool_use_id.len() > 256 {
+            return Err(ServiceError::Invalid(
+                "toolUseId must be 1 to 256 characters".to_string(),
+            ));
+        }
+        let ports = &self.inner.ports;
+        crate::sessions::owned(ports, caller, session).await?;
+        if let Some(turn) = self.inner.running.get(session) {
+            turn.decide(tool_use_id, approve);
+            return Ok(true);
+        }
+        Ok(ports
+            .turns
+            .decide(session, tool_use_id, approve, ports.clock.now())
+            .await?)
     }
 
     /// The events of an answer after `after` (all when `None`): live while

@@ -1,6 +1,7 @@
 //! One answer from the model: stream its text to the caller, run the tools it
 //! asks for (bounded iterations, a timeout per tool), stop when told.
 
+use super::confirm::{self, Answer, Confirmations};
 use super::emitter::Emitter;
 use super::ChatInner;
 use futures::StreamExt;
@@ -37,6 +38,8 @@ pub(super) struct LoopContext {
     pub(super) deadline: Option<tokio::time::Instant>,
     /// The agent's guardrail.
     pub(super) guardrail: Option<pika_domain::agent::GuardrailConfig>,
+    /// Where the answers to confirmation requests come from.
+    pub(super) confirmations: Confirmations,
 }
 
 impl LoopContext {
@@ -47,7 +50,10 @@ impl LoopContext {
         for tool in tools {
             for f in &tool.function_schema {
                 specs.push(ToolSpec {
-                    lambda_arn: (tool.execution_type == ExecutionType::Lambda)
+                    // A call that needs the user's consent comes back to
+                    // Pika (return of control), which asks for it first.
+                    lambda_arn: (tool.execution_type == ExecutionType::Lambda
+                        && !f.require_confirmation)
                         .then(|| tool.lambda_arn.clone())
                         .flatten(),
                     name: f.name.clone(),
@@ -261,7 +267,7 @@ pub(super) async fn run(
                 biased;
                 _ = stop.wait_for(|s| *s) => Err(LoopEnd::Stopped),
                 _ = until(cx.deadline) => Err(LoopEnd::OutOfTime),
-                r = run_tool(inner, cx, &name, input.clone()) => Ok(r),
+                r = consented_call(inner, cx, emit, &tool_use_id, &name, input.clone()) => Ok(r),
             };
             let (ok, output) = match outcome {
                 Ok((ok, output)) => (ok, capped(output, cx.max_tool_output_bytes)),
@@ -328,6 +334,45 @@ async fn until(deadline: Option<tokio::time::Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// Runs one tool, first asking the user when its function needs consent.
+async fn consented_call(
+    inner: &ChatInner,
+    cx: &LoopContext,
+    emit: &Emitter,
+    tool_use_id: &str,
+    function: &str,
+    input: Value,
+) -> (bool, Value) {
+    let needs_consent = cx.tools_by_function.get(function).is_some_and(|tool| {
+        tool.function_schema
+            .iter()
+            .any(|f| f.name.as_str() == function && f.require_confirmation)
+    });
+    if needs_consent {
+        emit.push(pika_domain::stream::TurnEvent::ConfirmationRequired {
+            tool_use_id: tool_use_id.to_string(),
+            tool_name: function.to_string(),
+            input: input.clone(),
+        });
+        let answer = confirm::answer(inner, &cx.confirmations, tool_use_id).await;
+        emit.trace(
+            "confirmation",
+            json!({ "toolUseId": tool_use_id, "answer": format!("{answer:?}").to_lowercase() }),
+        );
+        match answer {
+            Answer::Approved => {}
+            Answer::Declined => return (false, json!({ "error": "the user declined this call" })),
+            Answer::TimedOut => {
+                return (
+                    false,
+                    json!({ "error": "the user did not confirm this call in time" }),
+                )
+            }
+        }
+    }
+    run_tool(inner, cx, function, input).await
 }
 
 /// Runs one tool with its timeout. Failures become a result the model can

@@ -114,12 +114,26 @@ pub(crate) struct RunningTurn {
     pub(crate) assistant_message_id: MessageId,
     pub(crate) log: Arc<TurnLog>,
     stop: watch::Sender<bool>,
+    /// Users' answers to its confirmation requests given in this process.
+    decisions: watch::Sender<HashMap<String, bool>>,
 }
 
 impl RunningTurn {
     /// A receiver that sees `true` once the turn is asked to stop.
     pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
         self.stop.subscribe()
+    }
+
+    /// A receiver of the answers given here to its confirmation requests.
+    pub(crate) fn decisions(&self) -> watch::Receiver<HashMap<String, bool>> {
+        self.decisions.subscribe()
+    }
+
+    /// Records the user's answer for `tool_use_id`; the first one stands.
+    pub(crate) fn decide(&self, tool_use_id: &str, approve: bool) {
+        self.decisions.send_modify(|d| {
+            d.entry(tool_use_id.to_string()).or_insert(approve);
+        });
     }
 
     /// Asks the turn to stop (a stop that came through another process).
@@ -164,10 +178,12 @@ impl RunningTurns {
             return Err(StartRefused::Busy);
         }
         let (stop, _) = watch::channel(false);
+        let (decisions, _) = watch::channel(HashMap::new());
         let turn = Arc::new(RunningTurn {
             assistant_message_id,
             log: Arc::new(TurnLog::new()),
             stop,
+            decisions,
         });
         turns.insert(session, Arc::clone(&turn));
         Ok(turn)

@@ -1,6 +1,7 @@
 //! The part of a turn that runs on its own task once the user's message is
 //! stored (PIKA.md §7 steps 4–9): it ends by itself, whatever the caller does.
 
+use super::confirm::Confirmations;
 use super::emitter::Emitter;
 use super::model_loop::{self, LoopContext, LoopEnd};
 use super::persist::{self, Outcome};
@@ -224,6 +225,12 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         session_id: turn.session.session_id,
         deadline: turn.deadline,
         guardrail: turn.agent.guardrail.clone(),
+        confirmations: Confirmations {
+            local: turn.running.decisions(),
+            session: turn.session.session_id,
+            message: turn.assistant_message_id,
+            timeout: Duration::from_millis(site.turn.confirmation_timeout_ms),
+        },
     };
     let conversation =
         prompt::conversation(&history, &turn.user_message, site.turn.history_token_budget);

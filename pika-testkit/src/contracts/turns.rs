@@ -22,6 +22,7 @@ where
     an_expired_lease_frees_the_session(&make().await).await;
     stop_reaches_the_holder_only(&make().await).await;
     events_are_followed_in_order(&make().await).await;
+    answers_reach_the_running_turn_only(&make().await).await;
 }
 
 fn lease(
@@ -199,5 +200,66 @@ async fn events_are_followed_in_order<S: TurnControl>(store: &S) {
         store.progress(&session, &message, None, now).await.unwrap(),
         None,
         "ended"
+    );
+}
+
+async fn answers_reach_the_running_turn_only<S: TurnControl>(store: &S) {
+    let ids = SequentialIds::new();
+    let now = t0();
+    let session = ids.session_id();
+    assert!(
+        !store.decide(&session, "call-1", true, now).await.unwrap(),
+        "no turn holds the session: nobody to answer"
+    );
+    let first = lease(&ids, session, now + Duration::seconds(30));
+    let message = first.assistant_message_id;
+    store.begin(&first, now).await.unwrap();
+    assert_eq!(
+        store.decision(&session, &message, "call-1").await.unwrap(),
+        None,
+        "an answer given before the turn does not count"
+    );
+    assert!(store.decide(&session, "call-1", false, now).await.unwrap());
+    assert!(
+        store.decide(&session, "call-1", true, now).await.unwrap(),
+        "a second answer is accepted"
+    );
+    assert_eq!(
+        store.decision(&session, &message, "call-1").await.unwrap(),
+        Some(false),
+        "but the first one stands"
+    );
+    assert!(store.decide(&session, "call-2", true, now).await.unwrap());
+    assert_eq!(
+        store.decision(&session, &message, "call-2").await.unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        store
+            .decision(&session, &ids.message_id(), "call-2")
+            .await
+            .unwrap(),
+        None,
+        "another turn's answers are not this one's"
+    );
+    // The heartbeat keeps the answers.
+    store.heartbeat(&first, &[delta(0, "a")]).await.unwrap();
+    assert_eq!(
+        store.decision(&session, &message, "call-2").await.unwrap(),
+        Some(true)
+    );
+
+    // A lease that ran out takes no answers; the next turn starts with none.
+    let later = now + Duration::seconds(31);
+    assert!(!store.decide(&session, "call-3", true, later).await.unwrap());
+    store.end(&session, &message).await.unwrap();
+    let second = lease(&ids, session, later + Duration::seconds(30));
+    store.begin(&second, later).await.unwrap();
+    assert_eq!(
+        store
+            .decision(&session, &second.assistant_message_id, "call-1")
+            .await
+            .unwrap(),
+        None
     );
 }

@@ -15,6 +15,8 @@ struct Hold {
     lease: TurnLease,
     stop: bool,
     events: Vec<SequencedEvent>,
+    /// Users' answers to confirmation requests, by tool call.
+    decisions: HashMap<String, bool>,
 }
 
 /// Turn holds in memory (see [`TurnControl`]).
@@ -63,6 +65,7 @@ impl TurnControl for InMemoryTurnControl {
                 lease: lease.clone(),
                 stop: false,
                 events: Vec::new(),
+                decisions: HashMap::new(),
             },
         );
         Ok(())
@@ -93,6 +96,40 @@ impl TurnControl for InMemoryTurnControl {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn decide(
+        &self,
+        session: &SessionId,
+        tool_use_id: &str,
+        approve: bool,
+        now: DateTime<Utc>,
+    ) -> PortResult<bool> {
+        self.faults.check("TurnControl::decide").await?;
+        let mut holds = self.lock();
+        match holds.get_mut(session) {
+            Some(held) if held.lease.expires_at > now => {
+                held.decisions
+                    .entry(tool_use_id.to_string())
+                    .or_insert(approve);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn decision(
+        &self,
+        session: &SessionId,
+        message: &MessageId,
+        tool_use_id: &str,
+    ) -> PortResult<Option<bool>> {
+        self.faults.check("TurnControl::decision").await?;
+        let holds = self.lock();
+        Ok(holds
+            .get(session)
+            .filter(|held| &held.lease.assistant_message_id == message)
+            .and_then(|held| held.decisions.get(tool_use_id).copied()))
     }
 
     async fn progress(
