@@ -46,6 +46,7 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
         session_id: SessionId::from_v7_parts(1_700_000_000_000, &[7; 10]),
         session_attributes: Map::new(),
         guardrail: None,
+        knowledge_bases: Vec::new(),
     }
 }
 

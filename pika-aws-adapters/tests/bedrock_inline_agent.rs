@@ -57,6 +57,7 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
         session_id: session(),
         session_attributes: attributes,
         guardrail: None,
+        knowledge_bases: Vec::new(),
     }
 }
 

@@ -131,6 +131,7 @@ fn ask() -> AgentRequest {
         session_id: SessionId::from_v7_parts(1_700_000_000_000, &[7; 10]),
         session_attributes: Map::new(),
         guardrail: None,
+        knowledge_bases: Vec::new(),
     }
 }
 

@@ -43,10 +43,12 @@ pub struct Agent {
     /// Tools it may call.
     #[serde(default)]
     pub tool_ids: Vec<ToolId>,
-    /// Knowledge base ids.
+    /// Knowledge bases it may search, with their filters (a bare id is read
+    /// as a reference without filters).
     #[serde(default)]
-    pub knowledge_bases: Vec<String>,
-    /// Collaborator agents.
+    pub knowledge_bases: Vec<crate::knowledge::KnowledgeBaseRef>,
+    /// Agents it may hand a question to (each runs its own turn, bounded
+    /// in depth, its usage booked with the answer).
     #[serde(default)]
     pub collaborators: Vec<AgentId>,
     /// Guardrail configuration.
@@ -78,6 +80,12 @@ pub enum InvalidAgent {
     /// A tool listed twice.
     #[error("toolIds lists '{0}' twice")]
     DuplicateTool(String),
+    /// A knowledge base reference is wrong.
+    #[error(transparent)]
+    KnowledgeBase(#[from] crate::knowledge::InvalidKnowledgeBase),
+    /// The agent names itself, or one collaborator twice.
+    #[error("collaborators may not name the agent itself or one agent twice ('{0}')")]
+    Collaborator(String),
 }
 
 impl Agent {
@@ -104,6 +112,15 @@ impl Agent {
         for id in &self.tool_ids {
             if !seen.insert(id) {
                 return Err(InvalidAgent::DuplicateTool(id.to_string()));
+            }
+        }
+        for kb in &self.knowledge_bases {
+            kb.validate()?;
+        }
+        let mut named = std::collections::BTreeSet::new();
+        for c in &self.collaborators {
+            if c == &self.agent_id || !named.insert(c) {
+                return Err(InvalidAgent::Collaborator(c.to_string()));
             }
         }
         Ok(())

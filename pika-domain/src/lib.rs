@@ -24,6 +24,7 @@ pub mod ids;
 pub mod insights;
 pub mod instruction;
 pub mod intent;
+pub mod knowledge;
 pub mod memory;
 pub mod message;
 pub mod quota;

@@ -102,6 +102,9 @@ pub struct Message {
     /// Whether the answer was stopped before its end.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stopped: bool,
+    /// The knowledge-base passages the answer drew on (assistant messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<crate::knowledge::Citation>,
     /// The client's id for the request that produced it (user messages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_message_id: Option<ClientMessageId>,
@@ -134,6 +137,7 @@ impl Message {
             files: Vec::new(),
             error: None,
             stopped: false,
+            citations: Vec::new(),
             client_message_id: None,
             stream_events: Vec::new(),
         }

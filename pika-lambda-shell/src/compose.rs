@@ -104,6 +104,7 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         tool_invoker: Arc::new(LambdaToolInvoker::new(sdk, tools)),
         files,
         search,
+        knowledge: Arc::new(pika_ports::NoKnowledgeBases),
         memory,
         // EMF lines on stdout: CloudWatch turns them into metrics, no API call.
         metrics: Arc::new(EmfMetrics::stdout("Pika")),

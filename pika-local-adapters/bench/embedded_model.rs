@@ -55,6 +55,7 @@ fn request() -> AgentRequest {
         session_id: SessionId::from_v7_parts(1_700_000_000_000, &[1; 10]),
         session_attributes: Map::new(),
         guardrail: None,
+        knowledge_bases: Vec::new(),
     }
 }
 

@@ -61,6 +61,7 @@ fn ask(question: &str, max_output_tokens: u32) -> AgentRequest {
         session_id: SessionId::from_v7_parts(1_700_000_000_000, &[7; 10]),
         session_attributes: Map::new(),
         guardrail: None,
+        knowledge_bases: Vec::new(),
     }
 }
 

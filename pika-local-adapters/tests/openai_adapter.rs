@@ -28,6 +28,7 @@ pub(crate) fn request(messages: Vec<ConversationMessage>, tools: Vec<ToolSpec>) 
         session_id: SessionId::from_v7_parts(1_700_000_000_000, &[7; 10]),
         session_attributes: Map::new(),
         guardrail: None,
+        knowledge_bases: Vec::new(),
     }
 }
 

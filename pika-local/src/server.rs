@@ -301,6 +301,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         tool_invoker: Arc::new(tool_executors(config, tools)?),
         files: files.clone(),
         search: Arc::new(search),
+        knowledge: Arc::new(pika_ports::NoKnowledgeBases),
         memory: Arc::new(stores.memory.clone()),
         metrics: Arc::new(JsonLinesMetrics::to_writer(Box::new(metrics_file))),
         clock,

@@ -29,6 +29,9 @@ pub struct Ports {
     pub tool_invoker: Arc<dyn ToolInvoker>,
     pub files: Arc<dyn FileStore>,
     pub search: Arc<dyn SearchIndex>,
+    /// Knowledge bases agents search ([`crate::NoKnowledgeBases`] where
+    /// the deployment has none).
+    pub knowledge: Arc<dyn crate::KnowledgeRetriever>,
     pub memory: Arc<dyn UserMemory>,
     pub metrics: Arc<dyn MetricsSink>,
     pub clock: Arc<dyn Clock>,

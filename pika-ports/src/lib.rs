@@ -23,6 +23,7 @@ pub mod feedback;
 pub mod files;
 pub mod job_lock;
 pub mod journal;
+pub mod knowledge;
 pub mod memory;
 pub mod messages;
 pub mod metrics;
@@ -45,14 +46,15 @@ pub use feedback::{FeedbackFilter, FeedbackStore};
 pub use files::{FileStore, ObjectInfo, PresignedUrl, UploadGrant};
 pub use job_lock::JobLock;
 pub use journal::{ClientClaim, StartOutcome, TurnFinish, TurnJournal, TurnStart};
+pub use knowledge::{KnowledgeRetriever, NoKnowledgeBases, Passage, Retrieval};
 pub use memory::{MemoryExchange, UserMemory};
 pub use messages::{ClaimOutcome, MessageStore, TurnClaim, MAX_MESSAGE_BYTES};
 pub use metrics::{Metric, MetricBatch, MetricUnit, MetricsSink};
 pub use models::{Completion, CompletionModel, CompletionPurpose, CompletionRequest};
 pub use page::{Cursor, Page, PageRequest};
 pub use runtime::{
-    AgentRequest, AgentRuntime, ContentBlock, ConversationMessage, RuntimeEvent, RuntimeStream,
-    StopReason, ToolSpec,
+    AgentRequest, AgentRuntime, ContentBlock, ConversationMessage, KnowledgeBaseRequest,
+    RuntimeEvent, RuntimeStream, StopReason, ToolSpec,
 };
 pub use search::{SearchDocument, SearchHit, SearchIndex, SearchQuery, SearchSort};
 pub use sessions::{SessionPatch, SessionStore, TurnRecord};

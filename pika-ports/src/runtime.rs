@@ -110,6 +110,24 @@ pub struct AgentRequest {
     pub session_attributes: Map<String, Value>,
     /// The agent's guardrail, for providers that apply one (Bedrock).
     pub guardrail: Option<GuardrailConfig>,
+    /// The agent's knowledge bases with the caller's filters, for runtimes
+    /// that search them themselves ([`AgentRuntime::retrieves_knowledge`]);
+    /// empty for the others, which get a search tool among `tools`.
+    pub knowledge_bases: Vec<KnowledgeBaseRequest>,
+}
+
+/// A knowledge base a runtime searches itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KnowledgeBaseRequest {
+    /// The knowledge base.
+    pub knowledge_base_id: String,
+    /// When to search it, for the model.
+    pub description: String,
+    /// Conditions on the documents' metadata (the caller's values).
+    pub filter: Vec<pika_domain::knowledge::Condition>,
+    /// Passages per search.
+    pub max_results: u32,
 }
 
 /// Why a model call ended.
@@ -197,6 +215,14 @@ pub trait AgentRuntime: Send + Sync {
     fn check_instruction(&self, instruction: &str) -> PortResult<()> {
         let _ = instruction;
         Ok(())
+    }
+
+    /// Whether this runtime searches knowledge bases itself (given in
+    /// [`AgentRequest::knowledge_bases`], its citations reported as a
+    /// `citations` trace of [`pika_domain::knowledge::Citation`]s). Default:
+    /// no — the caller offers a search tool and runs it.
+    fn retrieves_knowledge(&self) -> bool {
+        false
     }
 
     /// Checks tool definitions the same way. Default: all pass.

@@ -35,6 +35,7 @@ fn request(text: &str) -> AgentRequest {
         session_id: SessionId::from_v7_parts(1_767_225_600_000, &[1; 10]),
         session_attributes: Map::new(),
         guardrail: None,
+        knowledge_bases: Vec::new(),
     }
 }
 

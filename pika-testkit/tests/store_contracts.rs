@@ -140,3 +140,11 @@ async fn fakes_lose_nothing_to_threads() {
     assert_eq!(claimed, 1, "one claim wins across threads");
     assert_eq!(messages.claims().len(), 1);
 }
+
+#[tokio::test]
+async fn knowledge_fake_meets_the_contract() {
+    pika_testkit::contracts::knowledge::knowledge_contract(|docs| async move {
+        pika_testkit::fakes::knowledge::InMemoryKnowledge::with(docs)
+    })
+    .await;
+}

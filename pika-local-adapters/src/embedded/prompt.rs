@@ -179,6 +179,7 @@ mod tests {
             session_id: SessionId::from_v7_parts(1, &[1; 10]),
             session_attributes: Map::new(),
             guardrail: None,
+            knowledge_bases: Vec::new(),
         }
     }
 

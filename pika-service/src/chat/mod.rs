@@ -9,6 +9,7 @@
 
 mod confirm;
 mod emitter;
+mod knowledge;
 mod model_loop;
 mod persist;
 mod prepare;

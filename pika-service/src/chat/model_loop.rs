@@ -3,11 +3,13 @@
 
 use super::confirm::{self, Answer, Confirmations};
 use super::emitter::Emitter;
+use super::knowledge::{self, Knowledge};
 use super::ChatInner;
 use futures::StreamExt;
 use pika_domain::cost::TokenUsage;
 use pika_domain::history::estimate_tokens;
 use pika_domain::ids::SessionId;
+use pika_domain::knowledge::Citation;
 use pika_domain::message::{Role, ToolCallRecord};
 use pika_domain::tool::output::capped;
 use pika_domain::tool::{ExecutionType, Tool};
@@ -40,6 +42,11 @@ pub(super) struct LoopContext {
     pub(super) guardrail: Option<pika_domain::agent::GuardrailConfig>,
     /// Where the answers to confirmation requests come from.
     pub(super) confirmations: Confirmations,
+    /// The agent's knowledge bases, searched by the service (`None` when
+    /// it has none, or the runtime searches them itself).
+    pub(super) knowledge: Option<Knowledge>,
+    /// The knowledge bases handed to a runtime that searches them itself.
+    pub(super) native_knowledge: Vec<pika_ports::KnowledgeBaseRequest>,
 }
 
 impl LoopContext {
@@ -92,6 +99,8 @@ pub(super) struct LoopResult {
     pub(super) end: LoopEnd,
     /// The conversation including this answer (for a correction).
     pub(super) conversation: Vec<ConversationMessage>,
+    /// The knowledge-base passages the answer drew on.
+    pub(super) citations: Vec<Citation>,
 }
 
 enum Next {
@@ -112,12 +121,14 @@ pub(super) async fn run(
     let mut text = String::new();
     let mut tool_calls = Vec::new();
     let mut tokens = TokenUsage::default();
-    let finish = |end, conversation, text: String, tool_calls, tokens| LoopResult {
+    let mut citations: Vec<Citation> = Vec::new();
+    let finish = |end, conversation, text: String, tool_calls, tokens, citations| LoopResult {
         text,
         tool_calls,
         tokens,
         end,
         conversation,
+        citations,
     };
 
     for iteration in 0..=cx.max_tool_iterations {
@@ -130,6 +141,7 @@ pub(super) async fn run(
             session_id: cx.session_id,
             session_attributes: cx.attributes.clone(),
             guardrail: cx.guardrail.clone(),
+            knowledge_bases: cx.native_knowledge.clone(),
         };
         let invoked = tokio::select! {
             biased;
@@ -141,10 +153,17 @@ pub(super) async fn run(
             Err(end) => {
                 // The request may be on its way: its prompt is charged.
                 tokens += estimate_call(cx, &conversation, "");
-                return finish(end, conversation, text, tool_calls, tokens);
+                return finish(end, conversation, text, tool_calls, tokens, citations);
             }
             Ok(Err(e)) => {
-                return finish(LoopEnd::Failed(e), conversation, text, tool_calls, tokens)
+                return finish(
+                    LoopEnd::Failed(e),
+                    conversation,
+                    text,
+                    tool_calls,
+                    tokens,
+                    citations,
+                )
             }
             Ok(Ok(s)) => s,
         };
@@ -173,11 +192,25 @@ pub(super) async fn run(
             match next {
                 Next::Stop => {
                     tokens += unreported(reported, &conversation, &call_text);
-                    return finish(LoopEnd::Stopped, conversation, text, tool_calls, tokens);
+                    return finish(
+                        LoopEnd::Stopped,
+                        conversation,
+                        text,
+                        tool_calls,
+                        tokens,
+                        citations,
+                    );
                 }
                 Next::OutOfTime => {
                     tokens += unreported(reported, &conversation, &call_text);
-                    return finish(LoopEnd::OutOfTime, conversation, text, tool_calls, tokens);
+                    return finish(
+                        LoopEnd::OutOfTime,
+                        conversation,
+                        text,
+                        tool_calls,
+                        tokens,
+                        citations,
+                    );
                 }
                 Next::Item(Some(Ok(RuntimeEvent::TextDelta(t)))) => {
                     emit.delta(&t);
@@ -210,6 +243,12 @@ pub(super) async fn run(
                         duration_ms: 0,
                     });
                 }
+                Next::Item(Some(Ok(RuntimeEvent::Trace { kind, detail }))) if kind == CITATIONS => {
+                    // The provider searched the knowledge bases itself.
+                    if let Ok(found) = serde_json::from_value::<Vec<Citation>>(detail) {
+                        cite(emit, &mut citations, found);
+                    }
+                }
                 Next::Item(Some(Ok(RuntimeEvent::Trace { kind, detail }))) => {
                     emit.trace(&kind, detail)
                 }
@@ -220,14 +259,28 @@ pub(super) async fn run(
                 Next::Item(Some(Ok(RuntimeEvent::Completed(reason)))) => break reason,
                 Next::Item(Some(Err(e))) => {
                     tokens += unreported(reported, &conversation, &call_text);
-                    return finish(LoopEnd::Failed(e), conversation, text, tool_calls, tokens);
+                    return finish(
+                        LoopEnd::Failed(e),
+                        conversation,
+                        text,
+                        tool_calls,
+                        tokens,
+                        citations,
+                    );
                 }
                 Next::Item(None) => {
                     tokens += unreported(reported, &conversation, &call_text);
                     let cut = PortError::transient(
                         "the model's stream ended before the answer was complete",
                     );
-                    return finish(LoopEnd::Failed(cut), conversation, text, tool_calls, tokens);
+                    return finish(
+                        LoopEnd::Failed(cut),
+                        conversation,
+                        text,
+                        tool_calls,
+                        tokens,
+                        citations,
+                    );
                 }
             }
         };
@@ -236,18 +289,39 @@ pub(super) async fn run(
         if reason == StopReason::IterationLimit {
             // The provider's own tool loop hit its bound: as Pika's own.
             conversation.push(ConversationMessage::text(Role::Assistant, call_text));
-            return finish(LoopEnd::ToolLimit, conversation, text, tool_calls, tokens);
+            return finish(
+                LoopEnd::ToolLimit,
+                conversation,
+                text,
+                tool_calls,
+                tokens,
+                citations,
+            );
         }
         if reason != StopReason::ToolUse || requested.is_empty() {
             conversation.push(ConversationMessage::text(Role::Assistant, call_text));
-            return finish(LoopEnd::Completed, conversation, text, tool_calls, tokens);
+            return finish(
+                LoopEnd::Completed,
+                conversation,
+                text,
+                tool_calls,
+                tokens,
+                citations,
+            );
         }
         if iteration == cx.max_tool_iterations {
             emit.trace(
                 "limit",
                 json!({ "maxToolIterations": cx.max_tool_iterations }),
             );
-            return finish(LoopEnd::ToolLimit, conversation, text, tool_calls, tokens);
+            return finish(
+                LoopEnd::ToolLimit,
+                conversation,
+                text,
+                tool_calls,
+                tokens,
+                citations,
+            );
         }
 
         let mut asked = Vec::new();
@@ -267,16 +341,19 @@ pub(super) async fn run(
                 biased;
                 _ = stop.wait_for(|s| *s) => Err(LoopEnd::Stopped),
                 _ = until(cx.deadline) => Err(LoopEnd::OutOfTime),
-                r = consented_call(inner, cx, emit, &tool_use_id, &name, input.clone()) => Ok(r),
+                r = call_tool(inner, cx, emit, &tool_use_id, &name, input.clone()) => Ok(r),
             };
             let (ok, output) = match outcome {
-                Ok((ok, output)) => (ok, capped(output, cx.max_tool_output_bytes)),
+                Ok((ok, output, found)) => {
+                    cite(emit, &mut citations, found);
+                    (ok, capped(output, cx.max_tool_output_bytes))
+                }
                 Err(end) => {
                     conversation.push(ConversationMessage {
                         role: Role::Assistant,
                         content: asked,
                     });
-                    return finish(end, conversation, text, tool_calls, tokens);
+                    return finish(end, conversation, text, tool_calls, tokens, citations);
                 }
             };
             emit.tool_result(&tool_use_id, ok, &output);
@@ -303,7 +380,14 @@ pub(super) async fn run(
             content: results,
         });
     }
-    finish(LoopEnd::ToolLimit, conversation, text, tool_calls, tokens)
+    finish(
+        LoopEnd::ToolLimit,
+        conversation,
+        text,
+        tool_calls,
+        tokens,
+        citations,
+    )
 }
 
 /// An estimate of what a model call cut before it reported its usage
@@ -334,6 +418,43 @@ async fn until(deadline: Option<tokio::time::Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// The kind of trace that carries citations.
+pub(super) const CITATIONS: &str = "citations";
+
+/// Adds `found` to the answer's citations and streams them (whatever the
+/// trace settings: they are part of the answer).
+fn cite(emit: &Emitter, citations: &mut Vec<Citation>, found: Vec<Citation>) {
+    if found.is_empty() {
+        return;
+    }
+    emit.push(pika_domain::stream::TurnEvent::Trace {
+        kind: CITATIONS.to_string(),
+        detail: serde_json::to_value(&found).unwrap_or(Value::Null),
+    });
+    citations.extend(found);
+}
+
+/// Runs a tool call: a knowledge search, or a tool (asking first when its
+/// function needs consent). Answers `(ok, output, citations)`.
+async fn call_tool(
+    inner: &ChatInner,
+    cx: &LoopContext,
+    emit: &Emitter,
+    tool_use_id: &str,
+    function: &str,
+    input: Value,
+) -> (bool, Value, Vec<Citation>) {
+    if let Some(k) = cx
+        .knowledge
+        .as_ref()
+        .filter(|_| function == knowledge::SEARCH_FUNCTION)
+    {
+        return knowledge::search(inner, k, &input).await;
+    }
+    let (ok, output) = consented_call(inner, cx, emit, tool_use_id, function, input).await;
+    (ok, output, Vec::new())
 }
 
 /// Runs one tool, first asking the user when its function needs consent.

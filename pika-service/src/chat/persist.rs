@@ -35,6 +35,8 @@ pub(super) struct Outcome {
     /// Whether a correction was asked for.
     pub(super) corrected: bool,
     pub(super) end: LoopEnd,
+    /// The knowledge-base passages the answer drew on.
+    pub(super) citations: Vec<pika_domain::knowledge::Citation>,
 }
 
 pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emit: &Emitter) {
@@ -81,6 +83,7 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
     answer.agent_id = Some(turn.agent.agent_id.clone());
     answer.usage = Some(usage);
     answer.tool_calls = outcome.tool_calls.clone();
+    answer.citations = outcome.citations.clone();
     answer.execution_duration_ms =
         Some(u64::try_from(emit.elapsed().as_millis()).unwrap_or(u64::MAX));
     answer.verifications = outcome.verifications.clone();

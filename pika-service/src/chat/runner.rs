@@ -3,6 +3,7 @@
 
 use super::confirm::Confirmations;
 use super::emitter::Emitter;
+use super::knowledge::Knowledge;
 use super::model_loop::{self, LoopContext, LoopEnd};
 use super::persist::{self, Outcome};
 use super::prompt;
@@ -85,6 +86,7 @@ pub(super) fn spawn(inner: Arc<ChatInner>, turn: Turn) {
                 verifications: None,
                 corrected: false,
                 end: LoopEnd::Panicked,
+                citations: Vec::new(),
             };
             let stored = AssertUnwindSafe(persist::finish(&inner, &turn, outcome, &emit))
                 .catch_unwind()
@@ -192,7 +194,11 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         None
     };
 
-    let (specs, tools_by_function) = LoopContext::tool_specs(&turn.tools);
+    let (mut specs, tools_by_function) = LoopContext::tool_specs(&turn.tools);
+    let (knowledge, native_knowledge) = knowledge_of(inner, turn);
+    if let Some(k) = &knowledge {
+        specs.extend(super::knowledge::spec(&k.bases));
+    }
     let today = inner.ports.clock.now().format("%Y-%m-%d").to_string();
     let mut instruction = prompt::instruction(&turn.agent, &turn.features, memory.as_deref());
     if let Some(feature) = &turn.features.instruction_augmentation {
@@ -231,6 +237,8 @@ async fn run(inner: &ChatInner, turn: &Turn) {
             message: turn.assistant_message_id,
             timeout: Duration::from_millis(site.turn.confirmation_timeout_ms),
         },
+        knowledge,
+        native_knowledge,
     };
     let conversation =
         prompt::conversation(&history, &turn.user_message, site.turn.history_token_budget);
@@ -244,6 +252,7 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         verifications: None,
         corrected: false,
         end: main.end,
+        citations: main.citations,
     };
 
     let question = turn.user_message.content.clone();
@@ -265,6 +274,7 @@ async fn run(inner: &ChatInner, turn: &Turn) {
                 let fixed = model_loop::run(inner, &cx, again, &emit, &mut stop).await;
                 outcome.text.push_str(&fixed.text);
                 outcome.tool_calls.extend(fixed.tool_calls);
+                outcome.citations.extend(fixed.citations);
                 outcome.agent_tokens += fixed.tokens;
                 outcome.end = fixed.end;
                 if matches!(outcome.end, LoopEnd::Completed) {
@@ -283,6 +293,38 @@ async fn run(inner: &ChatInner, turn: &Turn) {
     }
 
     persist::finish(inner, turn, outcome, &emit).await;
+}
+
+/// The agent's knowledge bases: searched through the search tool, or
+/// handed to a runtime that searches them itself (with the caller's
+/// filters; a base whose filter the caller cannot fill is left out).
+fn knowledge_of(
+    inner: &ChatInner,
+    turn: &Turn,
+) -> (Option<Knowledge>, Vec<pika_ports::KnowledgeBaseRequest>) {
+    let bases = &turn.agent.knowledge_bases;
+    if bases.is_empty() {
+        return (None, Vec::new());
+    }
+    if !inner.ports.runtime.retrieves_knowledge() {
+        let k = Knowledge {
+            bases: bases.clone(),
+            caller: turn.caller.clone(),
+        };
+        return (Some(k), Vec::new());
+    }
+    let native = bases
+        .iter()
+        .filter_map(|b| {
+            Some(pika_ports::KnowledgeBaseRequest {
+                knowledge_base_id: b.knowledge_base_id.clone(),
+                description: b.description.clone(),
+                filter: b.filter_for(&turn.caller)?,
+                max_results: b.results(),
+            })
+        })
+        .collect();
+    (None, native)
 }
 
 /// Memory records of the user, for the first turn of a session (best effort:

@@ -4,6 +4,7 @@ pub mod config;
 pub mod feedback;
 pub mod files;
 pub mod job_lock;
+pub mod knowledge;
 pub mod memory;
 pub mod messages;
 pub mod search;

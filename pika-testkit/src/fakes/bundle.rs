@@ -9,6 +9,7 @@ use super::feedback::InMemoryFeedbackStore;
 use super::files::InMemoryFileStore;
 use super::job_lock::InMemoryJobLock;
 use super::journal::InMemoryTurnJournal;
+use super::knowledge::InMemoryKnowledge;
 use super::memory::InMemoryUserMemory;
 use super::messages::InMemoryMessageStore;
 use super::metrics::RecordingMetrics;
@@ -46,6 +47,7 @@ pub struct FakePorts {
     pub tool_invoker: Arc<FakeToolInvoker>,
     pub files: Arc<InMemoryFileStore>,
     pub search: Arc<InMemorySearchIndex>,
+    pub knowledge: Arc<InMemoryKnowledge>,
     pub memory: Arc<InMemoryUserMemory>,
     pub metrics: Arc<RecordingMetrics>,
     pub clock: Arc<ManualClock>,
@@ -101,6 +103,7 @@ impl FakePorts {
             tool_invoker: self.tool_invoker.clone(),
             files: self.files.clone(),
             search: self.search.clone(),
+            knowledge: self.knowledge.clone(),
             memory: self.memory.clone(),
             metrics: self.metrics.clone(),
             clock: self.clock.clone(),

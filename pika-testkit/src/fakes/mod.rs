@@ -10,6 +10,7 @@ pub mod files;
 pub mod job_lock;
 pub mod journal;
 pub mod keyset;
+pub mod knowledge;
 pub mod memory;
 pub mod messages;
 pub mod metrics;

@@ -218,6 +218,8 @@ struct State {
 pub struct ScriptedRuntime {
     state: Mutex<State>,
     faults: Arc<Faults>,
+    /// Plays a runtime that searches knowledge bases itself.
+    native_knowledge: std::sync::atomic::AtomicBool,
 }
 
 impl ScriptedRuntime {
@@ -231,6 +233,7 @@ impl ScriptedRuntime {
         Self {
             state: Mutex::default(),
             faults,
+            native_knowledge: Default::default(),
         }
     }
 
@@ -264,6 +267,13 @@ impl ScriptedRuntime {
         self.state().requests.len()
     }
 
+    /// Makes this runtime one that searches knowledge bases itself (as
+    /// Bedrock's inline agent does); its scripts report the citations.
+    pub fn retrieve_knowledge_natively(&self, yes: bool) {
+        self.native_knowledge
+            .store(yes, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// How many scripts are still queued.
     pub fn remaining(&self) -> usize {
         self.state().scripts.len()
@@ -272,6 +282,11 @@ impl ScriptedRuntime {
 
 #[async_trait]
 impl AgentRuntime for ScriptedRuntime {
+    fn retrieves_knowledge(&self) -> bool {
+        self.native_knowledge
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Records `request`, checks faults, then plays the next script.
     /// A faulted call does not consume a script.
     async fn invoke(&self, request: AgentRequest) -> PortResult<RuntimeStream> {
