@@ -26,6 +26,8 @@ pub mod embedded;
 
 #[cfg(feature = "files")]
 pub mod files;
+#[cfg(feature = "search")]
+pub mod knowledge;
 #[cfg(feature = "openai")]
 pub mod openai;
 #[cfg(feature = "search")]

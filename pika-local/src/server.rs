@@ -10,6 +10,7 @@ use pika_http::{router, ApiConfig, AppState, RateLimit};
 use pika_local_adapters::files::LocalFileStore;
 use pika_local_adapters::http_tools::{HttpToolInvoker, HttpToolsConfig, IpNet};
 use pika_local_adapters::inline_tools::{demo, InlineTools};
+use pika_local_adapters::knowledge::LocalKnowledge;
 use pika_local_adapters::metrics::JsonLinesMetrics;
 use pika_local_adapters::openai::{OpenAiCompatible, OpenAiConfig};
 use pika_local_adapters::search::TantivySearchIndex;
@@ -268,6 +269,9 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     let stores = SqliteStores::new(db);
     let search = TantivySearchIndex::open(dir.join("search"))
         .map_err(err("cannot open the search index"))?;
+    // Knowledge bases: one directory each under `knowledge/`, read at start.
+    let knowledge = LocalKnowledge::open(&dir.join("knowledge"))
+        .map_err(err("cannot read the knowledge bases"))?;
     let signing_key = secrets::load_or_create(&dir.join("file-signing-key"), 32)?;
     let files = Arc::new(LocalFileStore::new(
         dir.join("files"),
@@ -301,7 +305,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         tool_invoker: Arc::new(tool_executors(config, tools)?),
         files: files.clone(),
         search: Arc::new(search),
-        knowledge: Arc::new(pika_ports::NoKnowledgeBases),
+        knowledge: Arc::new(knowledge),
         memory: Arc::new(stores.memory.clone()),
         metrics: Arc::new(JsonLinesMetrics::to_writer(Box::new(metrics_file))),
         clock,

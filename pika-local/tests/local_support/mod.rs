@@ -40,6 +40,10 @@ pub const STALL_DELTA: &str = "Partial answer before the stall";
 /// A question containing this makes the fake model call `current_time`.
 pub const ASK_TIME: &str = "What time is it in Tokyo?";
 
+/// A question starting with this makes the fake model search the
+/// knowledge bases (when offered) for the rest of its first line.
+pub const ASK_KB: &str = "[kb]";
+
 /// The answer the fake model streams for a plain question (its first line).
 pub fn answer_for(question: &str) -> String {
     format!("You asked: {question} Pika answers with quokka facts.")
@@ -197,8 +201,43 @@ async fn completions(State(shared): State<Arc<ModelShared>>, body: Bytes) -> Res
             .any(|t| t["function"]["name"] == "current_time")
     });
 
-    let pieces: Vec<String> = if last["role"] == "tool" {
-        let output: Value = serde_json::from_str(&content_text(&last)).unwrap_or(Value::Null);
+    let offers_kb = body["tools"].as_array().is_some_and(|tools| {
+        tools
+            .iter()
+            .any(|t| t["function"]["name"] == "search_knowledge_base")
+    });
+    let tool_output: Value = if last["role"] == "tool" {
+        serde_json::from_str(&content_text(&last)).unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
+
+    let pieces: Vec<String> = if tool_output.get("passages").is_some() {
+        let sentence = match tool_output["passages"].get(0) {
+            Some(p) => format!(
+                "According to {}: {}",
+                p["source"].as_str().unwrap_or("?"),
+                p["text"].as_str().unwrap_or("")
+            ),
+            None => "The knowledge bases hold nothing on this.".to_string(),
+        };
+        words(&sentence)
+            .into_iter()
+            .map(|w| chunk(json!({ "content": w })))
+            .chain([finish("stop"), usage_and_done()])
+            .collect()
+    } else if first_line.starts_with(ASK_KB) && offers_kb && last["role"] != "tool" {
+        let query = first_line.trim_start_matches(ASK_KB).trim();
+        vec![
+            chunk(json!({ "tool_calls": [{
+                "index": 0, "id": "call_kb_1", "type": "function",
+                "function": { "name": "search_knowledge_base",
+                              "arguments": json!({ "query": query }).to_string() } }] })),
+            finish("tool_calls"),
+            usage_and_done(),
+        ]
+    } else if last["role"] == "tool" {
+        let output = tool_output;
         let sentence = format!(
             "It is {} in {} right now.",
             output["time"].as_str().unwrap_or("an unknown time"),
