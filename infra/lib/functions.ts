@@ -214,6 +214,22 @@ export class Functions extends Construct {
         ],
       }),
     );
+    // Knowledge bases: the agents' own, named by administrators at run
+    // time — so any knowledge base of this account (Retrieve on the
+    // Converse path; the inline agent retrieves with the same permission).
+    this.stream.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['bedrock:Retrieve'],
+        resources: [
+          stack.formatArn({
+            service: 'bedrock',
+            resource: 'knowledge-base',
+            resourceName: '*',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
     // Tools: only functions tagged agent-tool=true (PIKA_TOOL_TAG_CHECK
     // reads the tags first; an untagged function may not even be inspected).
     this.stream.addToRolePolicy(invokeTaggedTools(stack, ['lambda:InvokeFunction', 'lambda:ListTags']));

@@ -6,7 +6,7 @@ use super::env::{FunctionKind, LambdaEnv, RuntimeKind, SearchTarget};
 use super::fallbacks::{NoMemory, NoSearch, SplitFileStore};
 use pika_aws_adapters::aws::SdkConfig;
 use pika_aws_adapters::bedrock::{
-    BedrockOptions, ConverseCompletions, ConverseRuntime, InlineAgentRuntime,
+    BedrockKnowledge, BedrockOptions, ConverseCompletions, ConverseRuntime, InlineAgentRuntime,
 };
 use pika_aws_adapters::dynamodb::{Dynamo, DynamoStores};
 use pika_aws_adapters::emf::EmfMetrics;
@@ -104,7 +104,10 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         tool_invoker: Arc::new(LambdaToolInvoker::new(sdk, tools)),
         files,
         search,
-        knowledge: Arc::new(pika_ports::NoKnowledgeBases),
+        // `Retrieve` for the Converse path's search tool (the inline agent
+        // searches its knowledge bases itself); an agent without knowledge
+        // bases never calls it.
+        knowledge: Arc::new(BedrockKnowledge::new(sdk)),
         memory,
         // EMF lines on stdout: CloudWatch turns them into metrics, no API call.
         metrics: Arc::new(EmfMetrics::stdout("Pika")),

@@ -209,3 +209,23 @@ fn the_api_function_may_stop_turns_before_an_erasure() {
     });
     assert!(may_update_turns, "{:?}", statements_of(&template, "api"));
 }
+
+/// Turns search the agents' knowledge bases: the stream function may call
+/// `Retrieve` on this account's knowledge bases, and only it.
+#[test]
+fn only_the_stream_function_may_retrieve_from_knowledge_bases() {
+    let Some(template) = template() else { return };
+    let retrieves = |kind: &str| {
+        statements_of(&template, kind).iter().any(|s| {
+            s["Action"].to_string().contains("bedrock:Retrieve")
+                && s["Resource"].to_string().contains("knowledge-base/*")
+        })
+    };
+    assert!(
+        retrieves("stream"),
+        "{:?}",
+        statements_of(&template, "stream")
+    );
+    assert!(!retrieves("api"));
+    assert!(!retrieves("jobs"));
+}

@@ -5,6 +5,7 @@
 use super::errors::{call_error, stream_error};
 use super::inline_events::InlineParser;
 use super::inline_wire::{action_groups, call};
+use super::knowledge::inline_knowledge_bases;
 use super::stream::{runtime_stream, EventSource};
 use super::BedrockOptions;
 use crate::aws::SdkConfig;
@@ -79,6 +80,11 @@ impl AgentRuntime for InlineAgentRuntime {
         check_inline_agent(None, tools)
     }
 
+    /// Bedrock searches the agent's knowledge bases itself.
+    fn retrieves_knowledge(&self) -> bool {
+        true
+    }
+
     async fn invoke(&self, request: AgentRequest) -> PortResult<RuntimeStream> {
         let inline = call(&request)?;
         // The agent's own guardrail, else the site's.
@@ -97,6 +103,13 @@ impl AgentRuntime for InlineAgentRuntime {
             None => None,
         };
         let groups = action_groups(&request.tools)?;
+        let bases = inline_knowledge_bases(&request.knowledge_bases)?;
+        // Bedrock's references do not name their knowledge base; with one,
+        // it is that one.
+        let knowledge_base = match request.knowledge_bases.as_slice() {
+            [one] => one.knowledge_base_id.clone(),
+            _ => "bedrock".to_string(),
+        };
         tracing::debug!(
             model = %request.model_id,
             session = %request.session_id,
@@ -111,6 +124,7 @@ impl AgentRuntime for InlineAgentRuntime {
             .foundation_model(&request.model_id)
             .instruction(&request.instruction)
             .set_action_groups((!groups.is_empty()).then_some(groups))
+            .set_knowledge_bases((!bases.is_empty()).then_some(bases))
             .set_guardrail_configuration(guardrail)
             .set_input_text(inline.input_text)
             .inline_session_state(inline.session_state)
@@ -125,7 +139,7 @@ impl AgentRuntime for InlineAgentRuntime {
             .map_err(|e| call_error("InvokeInlineAgent", e))?;
         Ok(runtime_stream(
             InlineSource(output.completion),
-            InlineParser::default(),
+            InlineParser::citing(knowledge_base),
             self.options.idle_timeout,
         ))
     }

@@ -6,6 +6,7 @@
 
 use super::errors::is_max_iterations;
 use super::inline_wire::tool_use_id;
+use super::knowledge::citations_of;
 use super::outbox::Outbox;
 use super::stream::EventParser;
 use aws_sdk_bedrockagentruntime::types::{
@@ -34,6 +35,18 @@ pub(super) struct InlineParser {
     guardrail_intervened: bool,
     /// Calls Bedrock runs itself, by the trace id their observation carries.
     provider_calls: HashMap<String, ProviderCall>,
+    /// The knowledge base its citations are credited to.
+    knowledge_base: String,
+}
+
+impl InlineParser {
+    /// A parser crediting citations to `knowledge_base`.
+    pub(super) fn citing(knowledge_base: String) -> Self {
+        Self {
+            knowledge_base,
+            ..Self::default()
+        }
+    }
 }
 
 impl EventParser for InlineParser {
@@ -42,6 +55,15 @@ impl EventParser for InlineParser {
     fn on_event(&mut self, event: InlineAgentResponseStream) {
         match event {
             InlineAgentResponseStream::Chunk(part) => {
+                if let Some(attribution) = &part.attribution {
+                    let cited = citations_of(attribution, &self.knowledge_base);
+                    if !cited.is_empty() {
+                        self.out.push(RuntimeEvent::Trace {
+                            kind: "citations".to_string(),
+                            detail: serde_json::to_value(&cited).unwrap_or(Value::Null),
+                        });
+                    }
+                }
                 let text = part
                     .bytes
                     .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())

@@ -9,7 +9,11 @@
 //! - [`InlineAgentRuntime`]: the [`AgentRuntime`](pika_ports::AgentRuntime)
 //!   over `InvokeInlineAgent`. Each tool function becomes an action group
 //!   that returns control; the results go back through
-//!   `inlineSessionState.returnControlInvocationResults`.
+//!   `inlineSessionState.returnControlInvocationResults`. It searches the
+//!   agent's knowledge bases itself (`knowledgeBases`), reporting Bedrock's
+//!   citations as a `citations` trace.
+//! - [`BedrockKnowledge`]: the [`KnowledgeRetriever`](pika_ports::KnowledgeRetriever)
+//!   over `Retrieve`, for the Converse path's search tool.
 //!
 //! Every adapter builds its SDK client once from an [`SdkConfig`] (see
 //! [`crate::aws::load_sdk_config`]). Errors follow the ports: throttling,
@@ -26,11 +30,13 @@ mod errors;
 mod inline_agent;
 mod inline_events;
 mod inline_wire;
+mod knowledge;
 mod outbox;
 mod stream;
 
 pub use converse::{ConverseCompletions, ConverseRuntime};
 pub use inline_agent::{check_inline_agent, InlineAgentRuntime};
+pub use knowledge::BedrockKnowledge;
 
 use crate::aws::SdkConfig;
 use pika_domain::agent::GuardrailConfig;
