@@ -47,13 +47,25 @@ impl AdminService {
         if self.ports.agents.get(id).await?.is_none() {
             return Err(ServiceError::not_found(format!("agent {id}")));
         }
-        let users = self.chat_apps_running(id).await?;
-        if !users.is_empty() && !force {
+        let mut users = self.chat_apps_running(id).await?;
+        let delegating = self.agents_delegating_to(id).await?;
+        if (!users.is_empty() || !delegating.is_empty()) && !force {
+            let mut uses = Vec::new();
+            if !users.is_empty() {
+                uses.push(format!("runs chat apps {}", users.join(", ")));
+            }
+            if !delegating.is_empty() {
+                uses.push(format!(
+                    "is a collaborator of agents {}",
+                    delegating.join(", ")
+                ));
+            }
             return Err(ServiceError::Conflict(format!(
-                "agent {id} runs chat apps {}: give them another agent first, or delete with force=true",
-                users.join(", ")
+                "agent {id} {}: change them first, or delete with force=true",
+                uses.join(" and ")
             )));
         }
+        users.extend(delegating);
         retry_transient(|| self.ports.agents.delete(id)).await?;
         self.config.forget_agent(id);
         let action = if users.is_empty() {
@@ -109,6 +121,19 @@ impl AdminService {
             |a: &ChatApp| {
                 (&a.agent_id == agent || a.intents.iter().any(|i| &i.agent_id == agent))
                     .then(|| a.chat_app_id.to_string())
+            },
+        )
+        .await
+    }
+
+    async fn agents_delegating_to(&self, agent: &AgentId) -> Result<Vec<String>, ServiceError> {
+        let agents = &self.ports.agents;
+        scan(
+            |page| agents.list(page),
+            |a: &Agent| {
+                a.collaborators
+                    .contains(agent)
+                    .then(|| a.agent_id.to_string())
             },
         )
         .await

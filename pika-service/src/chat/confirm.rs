@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// How a turn hears its answers.
+#[derive(Clone)]
 pub(super) struct Confirmations {
     /// Answers given in this process.
     pub(super) local: watch::Receiver<HashMap<String, bool>>,

@@ -15,6 +15,8 @@ pub(super) struct Emitter {
     detailed: bool,
     started: Instant,
     first_token: OnceLock<Duration>,
+    /// Drops answer text (a collaborator's, which its caller words anew).
+    quiet: bool,
 }
 
 impl Emitter {
@@ -25,11 +27,24 @@ impl Emitter {
             detailed,
             started,
             first_token: OnceLock::new(),
+            quiet: false,
+        }
+    }
+
+    /// An emitter on the same log that drops answer text.
+    pub(super) fn quiet(&self) -> Self {
+        Self {
+            log: Arc::clone(&self.log),
+            traces: self.traces,
+            detailed: self.detailed,
+            started: self.started,
+            first_token: OnceLock::new(),
+            quiet: true,
         }
     }
 
     pub(super) fn delta(&self, text: &str) {
-        if text.is_empty() {
+        if text.is_empty() || self.quiet {
             return;
         }
         let _ = self.first_token.set(self.started.elapsed());

@@ -20,6 +20,40 @@ pub(super) struct Knowledge {
     pub(super) caller: User,
 }
 
+/// `agent`'s knowledge bases for a turn of `caller`: searched through the
+/// search tool, or handed to a runtime that searches them itself (with the
+/// caller's filters; a base whose filter the caller cannot fill is left
+/// out).
+pub(super) fn of_agent(
+    inner: &ChatInner,
+    agent: &pika_domain::agent::Agent,
+    caller: &User,
+) -> (Option<Knowledge>, Vec<pika_ports::KnowledgeBaseRequest>) {
+    let bases = &agent.knowledge_bases;
+    if bases.is_empty() {
+        return (None, Vec::new());
+    }
+    if !inner.ports.runtime.retrieves_knowledge() {
+        let k = Knowledge {
+            bases: bases.clone(),
+            caller: caller.clone(),
+        };
+        return (Some(k), Vec::new());
+    }
+    let native = bases
+        .iter()
+        .filter_map(|b| {
+            Some(pika_ports::KnowledgeBaseRequest {
+                knowledge_base_id: b.knowledge_base_id.clone(),
+                description: b.description.clone(),
+                filter: b.filter_for(caller)?,
+                max_results: b.results(),
+            })
+        })
+        .collect();
+    (None, native)
+}
+
 /// The tool spec of the search, describing the agent's knowledge bases.
 pub(super) fn spec(bases: &[KnowledgeBaseRef]) -> Option<ToolSpec> {
     let name = pika_domain::ids::ToolName::parse(SEARCH_FUNCTION).ok()?;

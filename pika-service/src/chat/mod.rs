@@ -7,6 +7,7 @@
 //! returned [`TurnStream`] follows that task's event log; dropping it does not
 //! stop the turn — only [`ChatService::stop`] or [`ChatService::shutdown`] do.
 
+mod collaborate;
 mod confirm;
 mod emitter;
 mod knowledge;

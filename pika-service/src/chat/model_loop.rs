@@ -1,6 +1,7 @@
 //! One answer from the model: stream its text to the caller, run the tools it
 //! asks for (bounded iterations, a timeout per tool), stop when told.
 
+use super::collaborate::{self, Collaboration};
 use super::confirm::{self, Answer, Confirmations};
 use super::emitter::Emitter;
 use super::knowledge::{self, Knowledge};
@@ -47,6 +48,8 @@ pub(super) struct LoopContext {
     pub(super) knowledge: Option<Knowledge>,
     /// The knowledge bases handed to a runtime that searches them itself.
     pub(super) native_knowledge: Vec<pika_ports::KnowledgeBaseRequest>,
+    /// The agents this one may ask (`None` when none, or too deep).
+    pub(super) collaboration: Option<Collaboration>,
 }
 
 impl LoopContext {
@@ -452,6 +455,15 @@ async fn call_tool(
         .filter(|_| function == knowledge::SEARCH_FUNCTION)
     {
         return knowledge::search(inner, k, &input).await;
+    }
+    if let Some(collaboration) = &cx.collaboration {
+        let asked = collaboration
+            .collaborators
+            .iter()
+            .find(|c| c.function.as_str() == function);
+        if let Some(c) = asked {
+            return collaborate::ask(inner, cx, emit, collaboration, c, &input).await;
+        }
     }
     let (ok, output) = consented_call(inner, cx, emit, tool_use_id, function, input).await;
     (ok, output, Vec::new())

@@ -37,6 +37,8 @@ pub(super) struct Outcome {
     pub(super) end: LoopEnd,
     /// The knowledge-base passages the answer drew on.
     pub(super) citations: Vec<pika_domain::knowledge::Citation>,
+    /// The collaborators' tokens, each under its model.
+    pub(super) collaborators: Vec<(String, TokenUsage)>,
 }
 
 pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emit: &Emitter) {
@@ -57,6 +59,9 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         ),
     ];
     if let Some((model, tokens)) = &turn.routing {
+        by_model.push((model.clone(), prices.cost(model, *tokens)));
+    }
+    for (model, tokens) in &outcome.collaborators {
         by_model.push((model.clone(), prices.cost(model, *tokens)));
     }
     let completed = matches!(outcome.end, LoopEnd::Completed);

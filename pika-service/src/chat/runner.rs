@@ -1,9 +1,9 @@
 //! The part of a turn that runs on its own task once the user's message is
 //! stored (PIKA.md §7 steps 4–9): it ends by itself, whatever the caller does.
 
+use super::collaborate::{self, Collaboration};
 use super::confirm::Confirmations;
 use super::emitter::Emitter;
-use super::knowledge::Knowledge;
 use super::model_loop::{self, LoopContext, LoopEnd};
 use super::persist::{self, Outcome};
 use super::prompt;
@@ -87,6 +87,7 @@ pub(super) fn spawn(inner: Arc<ChatInner>, turn: Turn) {
                 corrected: false,
                 end: LoopEnd::Panicked,
                 citations: Vec::new(),
+                collaborators: Vec::new(),
             };
             let stored = AssertUnwindSafe(persist::finish(&inner, &turn, outcome, &emit))
                 .catch_unwind()
@@ -195,10 +196,21 @@ async fn run(inner: &ChatInner, turn: &Turn) {
     };
 
     let (mut specs, tools_by_function) = LoopContext::tool_specs(&turn.tools);
-    let (knowledge, native_knowledge) = knowledge_of(inner, turn);
+    let (knowledge, native_knowledge) =
+        super::knowledge::of_agent(inner, &turn.agent, &turn.caller);
     if let Some(k) = &knowledge {
         specs.extend(super::knowledge::spec(&k.bases));
     }
+    let collaborators = collaborate::load(inner, &turn.agent).await;
+    specs.extend(collaborators.iter().map(collaborate::spec));
+    let booked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let collaboration = (!collaborators.is_empty()).then(|| Collaboration {
+        collaborators,
+        depth: 0,
+        caller: turn.caller.clone(),
+        stop: turn.running.stop_signal(),
+        booked: Arc::clone(&booked),
+    });
     let today = inner.ports.clock.now().format("%Y-%m-%d").to_string();
     let mut instruction = prompt::instruction(&turn.agent, &turn.features, memory.as_deref());
     if let Some(feature) = &turn.features.instruction_augmentation {
@@ -239,6 +251,7 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         },
         knowledge,
         native_knowledge,
+        collaboration,
     };
     let conversation =
         prompt::conversation(&history, &turn.user_message, site.turn.history_token_budget);
@@ -253,6 +266,7 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         corrected: false,
         end: main.end,
         citations: main.citations,
+        collaborators: Vec::new(),
     };
 
     let question = turn.user_message.content.clone();
@@ -292,39 +306,8 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         });
     }
 
+    outcome.collaborators = std::mem::take(&mut *booked.lock().unwrap_or_else(|e| e.into_inner()));
     persist::finish(inner, turn, outcome, &emit).await;
-}
-
-/// The agent's knowledge bases: searched through the search tool, or
-/// handed to a runtime that searches them itself (with the caller's
-/// filters; a base whose filter the caller cannot fill is left out).
-fn knowledge_of(
-    inner: &ChatInner,
-    turn: &Turn,
-) -> (Option<Knowledge>, Vec<pika_ports::KnowledgeBaseRequest>) {
-    let bases = &turn.agent.knowledge_bases;
-    if bases.is_empty() {
-        return (None, Vec::new());
-    }
-    if !inner.ports.runtime.retrieves_knowledge() {
-        let k = Knowledge {
-            bases: bases.clone(),
-            caller: turn.caller.clone(),
-        };
-        return (Some(k), Vec::new());
-    }
-    let native = bases
-        .iter()
-        .filter_map(|b| {
-            Some(pika_ports::KnowledgeBaseRequest {
-                knowledge_base_id: b.knowledge_base_id.clone(),
-                description: b.description.clone(),
-                filter: b.filter_for(&turn.caller)?,
-                max_results: b.results(),
-            })
-        })
-        .collect();
-    (None, native)
 }
 
 /// Memory records of the user, for the first turn of a session (best effort:
