@@ -22,6 +22,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("sse.js", JS, include_str!("page/sse.js")),
     ("markdown.js", JS, include_str!("page/markdown.js")),
     ("chat.js", JS, include_str!("page/chat.js")),
+    ("actions.js", JS, include_str!("page/actions.js")),
     (
         "style.css",
         "text/css; charset=utf-8",

@@ -64,6 +64,14 @@ async fn the_chat_page_works_in_a_real_browser() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    // A knowledge base for the page's sources.
+    let handbook = dir.path().join("knowledge").join("handbook");
+    std::fs::create_dir_all(&handbook).unwrap();
+    std::fs::write(
+        handbook.join("quokkas.md"),
+        "Quokkas live on Rottnest Island; their habitat is scrub and swamp.",
+    )
+    .unwrap();
     // A pause between chunks, so the answer visibly streams.
     let model = FakeModel::start(Duration::from_millis(40)).await;
     let server = LocalServer::start(config(dir.path(), Some(&model.base_url))).await;
@@ -81,6 +89,7 @@ async fn the_chat_page_works_in_a_real_browser() {
             "markdown.test.mjs",
             "page.test.mjs",
             "features.test.mjs",
+            "controls.test.mjs",
         ]),
     )
     .await

@@ -3,6 +3,7 @@
 import * as api from './api.js';
 import { readEvents } from './sse.js';
 import { userBubble, answerBubble } from './chat.js';
+import { wireActions, showActions, sharedIdInAddress } from './actions.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -10,9 +11,30 @@ const state = {
   apps: [],
   app: null,
   sessionId: null,
+  session: null,
+  sessions: [],
+  sessionsCursor: null,
   fileRefs: [],
   busy: false,
 };
+
+/** Loads the next page when `button` scrolls into view (and on click). */
+function autoLoad(button, load) {
+  let loading = false;
+  const run = () => {
+    if (loading || !button.isConnected) return;
+    loading = true;
+    button.disabled = true;
+    guarded(load).finally(() => { loading = false; button.disabled = false; });
+  };
+  button.addEventListener('click', run);
+  if ('IntersectionObserver' in window) {
+    const seen = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) run();
+    });
+    seen.observe(button);
+  }
+}
 
 function showError(message) {
   const box = $('error');
@@ -50,6 +72,8 @@ async function showApp() {
   await loadApps();
   await loadSessions();
   newChat();
+  const shared = sharedIdInAddress();
+  if (shared) await openShared(shared);
 }
 
 async function loadApps() {
@@ -130,8 +154,23 @@ function sessionItem(session, onOpen, extra) {
 }
 
 async function loadSessions() {
-  const body = await api.call('GET', '/sessions?limit=50');
-  const items = (body.items || []).slice();
+  const body = await api.call('GET', '/sessions?limit=20');
+  state.sessions = body.items || [];
+  state.sessionsCursor = body.nextCursor || null;
+  renderSessions();
+}
+
+async function loadMoreSessions() {
+  if (!state.sessionsCursor) return;
+  const body = await api.call('GET', `/sessions?limit=20&cursor=${encodeURIComponent(state.sessionsCursor)}`);
+  const known = new Set(state.sessions.map((s) => s.sessionId));
+  state.sessions.push(...(body.items || []).filter((s) => !known.has(s.sessionId)));
+  state.sessionsCursor = body.nextCursor || null;
+  renderSessions();
+}
+
+function renderSessions() {
+  const items = state.sessions.slice();
   const time = (s) => Date.parse(s.updatedAt || s.createdAt || 0) || 0;
   items.sort((a, b) => (Number(!!b.pinned) - Number(!!a.pinned)) || (time(b) - time(a)));
   const list = $('sessions');
@@ -145,10 +184,23 @@ async function loadSessions() {
     li.textContent = 'No chats yet.';
     list.append(li);
   }
+  if (state.sessionsCursor) {
+    const li = document.createElement('li');
+    const more = document.createElement('button');
+    more.type = 'button';
+    more.className = 'more';
+    more.id = 'more-sessions';
+    more.textContent = 'Load more chats';
+    li.append(more);
+    list.append(li);
+    autoLoad(more, loadMoreSessions);
+  }
 }
 
 function newChat() {
   state.sessionId = null;
+  state.session = null;
+  showActions(null);
   state.fileRefs = [];
   $('attached').textContent = '';
   $('log').replaceChildren();
@@ -161,30 +213,71 @@ function feedback(sessionId) {
   return (kind, messageId) => api.call('POST', `/sessions/${encodeURIComponent(sessionId)}/feedback`, { kind, messageId });
 }
 
+function confirmer(sessionId) {
+  return (toolUseId, approve) => api.call('POST', `/sessions/${encodeURIComponent(sessionId)}/confirm`, { toolUseId, approve });
+}
+
+/** Renders stored messages at the end of the log. */
+function renderMessages(items, sessionId, readOnly) {
+  for (const m of items || []) {
+    if (m.role === 'user') {
+      userBubble($('log'), m.content || '');
+    } else {
+      const answer = answerBubble($('log'), readOnly ? {} : { onFeedback: feedback(sessionId) });
+      answer.setText(m.content || '');
+      answer.toolCalls(m.toolCalls);
+      answer.citations(m.citations);
+      answer.verifications(m.verifications);
+      if (m.error) answer.event('error', { message: typeof m.error === 'string' ? m.error : m.error.message });
+      answer.finish(readOnly ? null : m.messageId);
+    }
+  }
+}
+
+/** A "load later messages" button after the log, while pages remain. */
+function moreMessages(cursor, load) {
+  if (!cursor) return;
+  const more = document.createElement('button');
+  more.type = 'button';
+  more.className = 'more more-messages';
+  more.textContent = 'Load later messages';
+  $('log').append(more);
+  autoLoad(more, async () => {
+    more.remove();
+    await load(cursor);
+  });
+}
+
 async function openSession(session) {
   const id = session.sessionId;
   const app = state.apps.find((a) => a.chatAppId === session.chatAppId);
   if (app) selectApp(app.chatAppId);
-  const body = await api.call('GET', `/sessions/${encodeURIComponent(id)}/messages?limit=100`);
+  const page = async (cursor) => {
+    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const body = await api.call('GET', `/sessions/${encodeURIComponent(id)}/messages?limit=50${q}`);
+    if (state.sessionId !== id) return;
+    renderMessages(body.items, id, false);
+    moreMessages(body.nextCursor, page);
+  };
   newChat();
   state.sessionId = id;
+  state.session = session;
+  showActions(session);
   $('chat-title').textContent = session.title || 'Untitled chat';
-  for (const m of body.items || []) {
-    if (m.role === 'user') {
-      userBubble($('log'), m.content || '');
-    } else {
-      const answer = answerBubble($('log'), { onFeedback: feedback(id) });
-      answer.setText(m.content || '');
-      answer.toolCalls(m.toolCalls);
-      answer.verifications(m.verifications);
-      if (m.error) answer.event('error', { message: typeof m.error === 'string' ? m.error : m.error.message });
-      answer.finish(m.messageId);
-    }
-  }
+  await page(null);
   renderSuggestions();
   for (const b of document.querySelectorAll('#sessions button')) {
     b.toggleAttribute('aria-current', b.dataset.sessionId === id);
   }
+}
+
+/** A chat someone shared, read-only. */
+async function openShared(shareId) {
+  const body = await api.call('GET', `/shared/${encodeURIComponent(shareId)}`);
+  newChat();
+  $('chat-title').textContent = `Shared: ${body.session.title || 'Untitled chat'}`;
+  renderMessages(body.messages && body.messages.items, body.session.sessionId, true);
+  $('composer').hidden = true;
 }
 
 async function ensureSession() {
@@ -227,7 +320,11 @@ async function sendMessage(text) {
   let done = null;
   try {
     const response = await api.send('POST', path, body, { headers: { Accept: 'text/event-stream' } });
-    answer = answerBubble(log, { onFeedback: (k, m) => feedback(state.sessionId)(k, m) });
+    answer = answerBubble(log, {
+      onFeedback: (k, m) => feedback(state.sessionId)(k, m),
+      onConfirm: (t, a) => confirmer(state.sessionId)(t, a),
+    });
+    $('stop').hidden = false;
     await readEvents(response, (name, data) => {
       if (name === 'session' && data.sessionId) state.sessionId = data.sessionId;
       if (name === 'done') done = data;
@@ -235,10 +332,13 @@ async function sendMessage(text) {
       answer.event(name, data);
     });
   } finally {
+    $('stop').hidden = true;
     if (answer) answer.finish(done && done.assistantMessageId, done && done.stopped);
   }
   if (done && done.title) $('chat-title').textContent = done.title;
   await loadSessions();
+  state.session = state.sessions.find((s) => s.sessionId === state.sessionId) || state.session;
+  showActions(state.session);
 }
 
 function wire() {
@@ -257,7 +357,34 @@ function wire() {
     selectApp($('chat-app').value);
     newChat();
   });
-  $('new-chat').addEventListener('click', newChat);
+  $('new-chat').addEventListener('click', () => {
+    $('composer').hidden = false;
+    if (location.hash) history.replaceState(null, '', location.pathname);
+    newChat();
+  });
+  $('stop').addEventListener('click', () => guarded(async () => {
+    if (!state.sessionId) return;
+    await api.call('POST', `/sessions/${encodeURIComponent(state.sessionId)}/stop`);
+  }));
+  wireActions({
+    current: () => state.session,
+    guarded,
+    changed: (session) => {
+      if (!session) {
+        newChat();
+      } else {
+        state.session = session;
+        showActions(session);
+        $('chat-title').textContent = session.title || 'Untitled chat';
+      }
+      return guarded(async () => {
+        await loadSessions();
+        for (const b of document.querySelectorAll('#sessions button')) {
+          b.toggleAttribute('aria-current', !!session && b.dataset.sessionId === session.sessionId);
+        }
+      });
+    },
+  });
   $('composer').addEventListener('submit', (e) => {
     e.preventDefault();
     const text = $('prompt').value.trim();

@@ -25,9 +25,10 @@ export function userBubble(log, text) {
 
 /**
  * An assistant answer: `update` renders new text, `event` takes stream
- * events, `finish` adds the feedback buttons.
+ * events, `finish` adds the feedback buttons. `onConfirm(toolUseId,
+ * approve)` answers a tool's request for consent.
  */
-export function answerBubble(log, { onFeedback } = {}) {
+export function answerBubble(log, { onFeedback, onConfirm } = {}) {
   const item = el('article', 'msg assistant');
   item.setAttribute('aria-busy', 'true');
   item.append(el('h3', 'sr-only', 'Pika answered'));
@@ -44,8 +45,13 @@ export function answerBubble(log, { onFeedback } = {}) {
   const summary = el('summary', '', 'Tool calls and traces');
   const steps = el('ol', 'step-list');
   details.append(summary, steps);
+  const sources = el('section', 'sources');
+  sources.hidden = true;
+  sources.append(el('h4', '', 'Sources'));
+  const sourceList = el('ol', 'source-list');
+  sources.append(sourceList);
   const footer = el('div', 'answer-footer');
-  item.append(body, correction, badges, details, footer);
+  item.append(body, correction, badges, sources, details, footer);
   log.append(item);
 
   let text = '';
@@ -64,6 +70,44 @@ export function answerBubble(log, { onFeedback } = {}) {
     if (shown) li.append(el('pre', 'step-detail', shown));
     steps.append(li);
     summary.textContent = `Tool calls and traces (${steps.children.length})`;
+  };
+  const cite = (citations) => {
+    for (const c of citations || []) {
+      sources.hidden = false;
+      const li = el('li');
+      li.append(el('strong', 'source', c.source || 'source'));
+      if (c.excerpt) li.append(el('p', 'muted excerpt', c.excerpt));
+      sourceList.append(li);
+    }
+  };
+  const askConsent = (data) => {
+    const box = el('section', 'confirm');
+    box.setAttribute('role', 'group');
+    box.setAttribute('aria-label', `Allow ${data.toolName}?`);
+    box.append(el('p', '', `The assistant wants to run ${data.toolName}. Allow it?`));
+    const shown = pretty(data.input);
+    if (shown) box.append(el('pre', 'step-detail', shown));
+    const status = el('span', 'muted confirm-status');
+    status.setAttribute('aria-live', 'polite');
+    const buttons = [];
+    for (const [approve, label] of [[true, 'Allow'], [false, 'Decline']]) {
+      const button = el('button', approve ? 'allow' : 'decline secondary', label);
+      button.type = 'button';
+      button.addEventListener('click', async () => {
+        for (const b of buttons) b.disabled = true;
+        status.textContent = 'Sending…';
+        try {
+          await onConfirm(data.toolUseId, approve);
+          status.textContent = approve ? 'Allowed.' : 'Declined.';
+        } catch (e) {
+          status.textContent = `The answer could not be sent: ${e.message}`;
+          for (const b of buttons) b.disabled = false;
+        }
+      });
+      buttons.push(button);
+    }
+    box.append(...buttons, status);
+    item.insertBefore(box, footer);
   };
   const badge = (stage, grade, explanation) => {
     badges.hidden = false;
@@ -93,7 +137,11 @@ export function answerBubble(log, { onFeedback } = {}) {
           step(`Tool result${data.ok === false ? ' (failed)' : ''}`, data.output);
           break;
         case 'trace':
-          step(`Trace: ${data.kind || 'step'}`, data.detail);
+          if (data.kind === 'citations') cite(data.detail);
+          else step(`Trace: ${data.kind || 'step'}`, data.detail);
+          break;
+        case 'confirmation_required':
+          if (onConfirm) askConsent(data);
           break;
         case 'verification':
           badge(data.stage, data.grade, data.explanation);
@@ -117,6 +165,9 @@ export function answerBubble(log, { onFeedback } = {}) {
         step(`Tool call: ${c.toolName || c.name || 'tool'}`, c.input);
         if (c.output !== undefined) step('Tool result', c.output);
       }
+    },
+    citations(list) {
+      cite(list);
     },
     verifications(v) {
       if (v && v.main) badge('main', v.main.grade, v.main.explanation);
