@@ -34,6 +34,7 @@ pub mod stream;
 pub mod title;
 pub mod tool;
 pub mod user;
+pub mod user_data;
 pub mod verification;
 
 pub use chrono;

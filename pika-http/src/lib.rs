@@ -120,6 +120,8 @@ pub struct AppState {
     pub analytics: AnalyticsService,
     /// The users store, kept current from each caller's claims.
     pub users: UserDirectory,
+    /// The callers' user data overrides.
+    pub user_data: pika_service::UserDataService,
     /// Authentication.
     pub auth: Arc<Authenticator>,
     /// HTTP settings.
@@ -147,6 +149,7 @@ impl AppState {
             cleanup: CleanupService::new(ports.clone()),
             analytics: AnalyticsService::new(ports.clone()),
             users: UserDirectory::new(ports.clone()),
+            user_data: pika_service::UserDataService::new(ports.clone(), config.clone()),
             ports,
             settings,
             config,

@@ -34,7 +34,7 @@ impl Modify for BearerAuth {
         sessions::pin, sessions::unpin, sessions::share, sessions::unshare, sessions::feedback, sessions::upload,
         sessions::download,
         turns::send_new, turns::send_in_session, turns::resume, turns::stop, turns::confirm,
-        chatapps::list, chatapps::get,
+        chatapps::list, chatapps::get, chatapps::get_user_data, chatapps::put_user_data, chatapps::delete_user_data,
         admin::get_site, admin::put_site, admin::list_chat_apps, admin::create_chat_app, admin::get_chat_app, admin::update_chat_app,
         admin::put_override, admin::delete_override, admin::list_agents, admin::create_agent, admin::get_agent,
         admin::update_agent, admin::list_tools, admin::create_tool, admin::get_tool, admin::update_tool,
@@ -45,6 +45,7 @@ impl Modify for BearerAuth {
         super::problem::Problem,
         super::wire::CreateSession, super::wire::SendBody, super::wire::TitleBody, super::wire::FeedbackBody,
         super::wire::UploadBody, super::wire::SiteBody, super::wire::TriageBody,
+        super::wire::ConfirmBody, super::wire::UserDataBody,
     ))
 )]
 struct ApiDoc;

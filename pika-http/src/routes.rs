@@ -70,6 +70,12 @@ pub fn protected_routes() -> Router<AppState> {
         .route("/chat/{chat_app_id}/messages", post(turns::send_new))
         .route("/chatapps", get(chatapps::list))
         .route("/chatapps/{id}", get(chatapps::get))
+        .route(
+            "/chatapps/{id}/user-data",
+            get(chatapps::get_user_data)
+                .put(chatapps::put_user_data)
+                .delete(chatapps::delete_user_data),
+        )
         .route("/shared/{share_id}", get(misc::shared))
         .route("/search", get(misc::search))
         .route("/memory", get(misc::memory))

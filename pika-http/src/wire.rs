@@ -39,6 +39,16 @@ pub struct ConfirmBody {
     pub approve: bool,
 }
 
+/// `PUT /chatapps/{id}/user-data`: the caller's override of their custom
+/// data in one chat app.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserDataBody {
+    /// Keys replacing those of the identity provider's custom data; `{}`
+    /// clears the override.
+    pub custom_data: serde_json::Map<String, serde_json::Value>,
+}
+
 /// `POST /sessions/{id}/title`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -33,6 +33,7 @@ pub mod search;
 pub mod sessions;
 pub mod site;
 pub mod uploads;
+pub mod user_data;
 pub mod users;
 
 pub use admin::AdminService;
@@ -41,6 +42,7 @@ pub use chat::{ChatService, SendMessage, TurnStream, TurnTarget};
 pub use cleanup::CleanupService;
 pub use sessions::SessionService;
 pub use uploads::UploadService;
+pub use user_data::UserDataService;
 pub use users::UserDirectory;
 
 pub use config_cache::{load_site, ConfigCache};

@@ -22,7 +22,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes: the number of its last migration.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Every migration, oldest first.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -51,7 +51,21 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "tool confirmations",
         sql: V5_DECISIONS,
     },
+    Migration {
+        version: 6,
+        name: "user data overrides",
+        sql: V6_USER_OVERRIDES,
+    },
 ];
+
+/// Each user's custom-data overrides by chat app, as one JSON object,
+/// apart from the profile (which every sign-in may replace).
+const V6_USER_OVERRIDES: &str = "
+CREATE TABLE user_overrides (
+    user_id  TEXT PRIMARY KEY NOT NULL,
+    body     TEXT NOT NULL
+);
+";
 
 /// Users' answers to a running turn's requests to confirm a tool call,
 /// kept with the turn's hold and removed with it.

@@ -81,6 +81,10 @@ async fn attempt(
         });
     }
     let features = resolve_features(caller, &config.app, config.ovr.as_ref(), &site);
+    // A permitted user's override of this app's user data: the turn runs
+    // as them with it (entity of a new session, knowledge filters, tools).
+    let effective = crate::user_data::effective_user(ports, caller, &app_id, &features).await;
+    let caller = &effective;
 
     // An idempotent retry never starts a second turn. A journal claims the
     // client id in the same request that stores the message (and reports a

@@ -17,6 +17,49 @@ where
 {
     put_creates_and_replaces(&make().await).await;
     delete_is_idempotent(&make().await).await;
+    overrides_live_apart_from_the_profile(&make().await).await;
+}
+
+async fn overrides_live_apart_from_the_profile<S: UserStore>(store: &S) {
+    use pika_domain::user_data::Overrides;
+    let alice = customer("alice");
+    let id = &alice.user_id;
+    assert!(
+        store.overrides(id).await.unwrap().is_empty(),
+        "none at first"
+    );
+    let mut overrides = Overrides::new();
+    overrides.insert(
+        crate::fixtures::chat_app_id("support"),
+        serde_json::json!({"accountId": "acme", "tier": 2})
+            .as_object()
+            .cloned()
+            .unwrap(),
+    );
+    store.put_overrides(id, &overrides).await.unwrap();
+    store.put(&alice).await.unwrap();
+    assert_eq!(
+        store.overrides(id).await.unwrap(),
+        overrides,
+        "a profile put leaves them"
+    );
+    assert!(
+        store
+            .overrides(&customer("bob").user_id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another user's are not hers"
+    );
+    store.put_overrides(id, &Overrides::new()).await.unwrap();
+    assert!(store.overrides(id).await.unwrap().is_empty(), "emptied");
+    store.put_overrides(id, &overrides).await.unwrap();
+    store.delete(id).await.unwrap();
+    assert!(
+        store.overrides(id).await.unwrap().is_empty(),
+        "deleting the user deletes them"
+    );
+    assert_eq!(store.get(id).await.unwrap(), None);
 }
 
 async fn put_creates_and_replaces<S: UserStore>(store: &S) {

@@ -4,6 +4,7 @@ use crate::faults::Faults;
 use async_trait::async_trait;
 use pika_domain::ids::UserId;
 use pika_domain::user::User;
+use pika_domain::user_data::Overrides;
 use pika_ports::{PortResult, UserStore};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Default)]
 pub struct InMemoryUserStore {
     users: Mutex<BTreeMap<UserId, User>>,
+    overrides: Mutex<BTreeMap<UserId, Overrides>>,
     faults: Arc<Faults>,
 }
 
@@ -71,6 +73,32 @@ impl UserStore for InMemoryUserStore {
     async fn delete(&self, id: &UserId) -> PortResult<()> {
         self.faults.check("UserStore::delete").await?;
         self.lock().remove(id);
+        self.overrides
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        Ok(())
+    }
+
+    async fn overrides(&self, id: &UserId) -> PortResult<Overrides> {
+        self.faults.check("UserStore::overrides").await?;
+        Ok(self
+            .overrides
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn put_overrides(&self, id: &UserId, overrides: &Overrides) -> PortResult<()> {
+        self.faults.check("UserStore::put_overrides").await?;
+        let mut all = self.overrides.lock().unwrap_or_else(|e| e.into_inner());
+        if overrides.is_empty() {
+            all.remove(id);
+        } else {
+            all.insert(id.clone(), overrides.clone());
+        }
         Ok(())
     }
 }
