@@ -25,7 +25,7 @@ pub enum ExecutionType {
     Http,
     /// A function registered in-process by the embedding service.
     Inline,
-    /// An MCP server (not supported yet; rejected at admin time).
+    /// A tool of an MCP server over streamable HTTP ([`Tool::mcp`]).
     Mcp,
 }
 
@@ -96,6 +96,11 @@ pub struct Tool {
     /// For `http` tools: the endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<http::HttpEndpoint>,
+    /// For `mcp` tools: the MCP server's streamable-HTTP endpoint (`url`,
+    /// `headers` as for `http` tools; `method` is POST). Each function of
+    /// `functionSchema` calls the server's tool of the same name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<http::HttpEndpoint>,
     /// Longest one call may take, in milliseconds; the site default when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_timeout_ms: Option<u64>,
@@ -185,7 +190,15 @@ impl Tool {
                     return Err(InvalidTool::LambdaArn);
                 }
             }
-            ExecutionType::Mcp => return Err(InvalidTool::UnsupportedExecutionType("mcp")),
+            ExecutionType::Mcp => {
+                let endpoint = self.mcp.as_ref().ok_or(InvalidTool::Http(
+                    "mcp tools need mcp: {url, headers}".to_string(),
+                ))?;
+                endpoint.validate().map_err(InvalidTool::Http)?;
+                if self.lambda_arn.is_some() {
+                    return Err(InvalidTool::LambdaArn);
+                }
+            }
             ExecutionType::Lambda => {
                 let ok = self
                     .lambda_arn
@@ -205,6 +218,9 @@ impl Tool {
             return Err(InvalidTool::Http(
                 "only http tools may set http".to_string(),
             ));
+        }
+        if self.mcp.is_some() && self.execution_type != ExecutionType::Mcp {
+            return Err(InvalidTool::Http("only mcp tools may set mcp".to_string()));
         }
         if self.execution_timeout_ms == Some(0) {
             return Err(InvalidTool::Timeout);

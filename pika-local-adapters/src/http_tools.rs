@@ -12,7 +12,9 @@
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use futures::StreamExt;
-use pika_domain::tool::http::{forbidden_address, host_allowed, HttpMethod, SECRET_PREFIX};
+use pika_domain::tool::http::{
+    forbidden_address, host_allowed, HttpEndpoint, HttpMethod, SECRET_PREFIX,
+};
 use pika_domain::tool::ExecutionType;
 use pika_ports::{PortError, PortResult, ToolInvocation, ToolInvoker};
 use serde_json::{json, Value};
@@ -98,7 +100,7 @@ impl HttpToolInvoker {
     }
 
     /// The address to connect to for `url`, checked.
-    async fn checked_address(&self, url: &Url) -> PortResult<SocketAddr> {
+    pub(crate) async fn checked_address(&self, url: &Url) -> PortResult<SocketAddr> {
         let refuse =
             |why: String| PortError::permanent(format!("the tool's endpoint is refused: {why}"));
         let port = url
@@ -140,10 +142,8 @@ impl HttpToolInvoker {
         Ok(addresses[0])
     }
 
-    fn headers(&self, call: &ToolInvocation) -> PortResult<Vec<(String, String)>> {
-        let Some(endpoint) = &call.tool.http else {
-            return Ok(Vec::new());
-        };
+    /// `endpoint`'s headers, secrets filled in.
+    pub(crate) fn headers(&self, endpoint: &HttpEndpoint) -> PortResult<Vec<(String, String)>> {
         endpoint
             .headers
             .iter()
@@ -182,7 +182,7 @@ impl ToolInvoker for HttpToolInvoker {
             url.query_pairs_mut()
                 .append_pair("input", &call.input.to_string());
         }
-        let headers = self.headers(&call)?;
+        let headers = self.headers(&endpoint)?;
         let timeout = call
             .tool
             .execution_timeout_ms

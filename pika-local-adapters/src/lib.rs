@@ -17,6 +17,8 @@
 #[cfg(feature = "http-tools")]
 pub mod http_tools;
 pub mod inline_tools;
+#[cfg(feature = "mcp-tools")]
+pub mod mcp_tools;
 pub mod metrics;
 pub mod tool_dispatch;
 pub mod tool_text;

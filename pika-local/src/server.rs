@@ -11,6 +11,7 @@ use pika_local_adapters::files::LocalFileStore;
 use pika_local_adapters::http_tools::{HttpToolInvoker, HttpToolsConfig, IpNet};
 use pika_local_adapters::inline_tools::{demo, InlineTools};
 use pika_local_adapters::knowledge::LocalKnowledge;
+use pika_local_adapters::mcp_tools::McpToolInvoker;
 use pika_local_adapters::metrics::JsonLinesMetrics;
 use pika_local_adapters::openai::{OpenAiCompatible, OpenAiConfig};
 use pika_local_adapters::search::TantivySearchIndex;
@@ -223,8 +224,8 @@ pub async fn dev_token(config: &LocalConfig, claims: DevClaims) -> Result<String
         .map_err(|e| e.public_message())
 }
 
-/// The tool kinds this server runs: inline functions, and `http` tools
-/// behind the SSRF guard (`[tools]`, secrets from `PIKA_TOOL_SECRET_*`).
+/// The tool kinds this server runs: inline functions, and `http` and
+/// `mcp` tools behind the SSRF guard (`[tools]`, secrets from `PIKA_TOOL_SECRET_*`).
 fn tool_executors(config: &LocalConfig, inline: InlineTools) -> Result<ToolDispatcher, String> {
     let allow_private = config
         .tools
@@ -242,15 +243,19 @@ fn tool_executors(config: &LocalConfig, inline: InlineTools) -> Result<ToolDispa
                 .map(|secret| (secret.to_string(), value))
         })
         .collect();
-    let http = HttpToolInvoker::new(HttpToolsConfig {
+    let guard = HttpToolsConfig {
         allowed_hosts: config.tools.http_allowed_hosts.clone(),
         allow_private,
         secrets,
         ..HttpToolsConfig::default()
-    });
+    };
+    // MCP servers pass the same guard, with the same secrets.
+    let mcp = McpToolInvoker::new(guard.clone());
+    let http = HttpToolInvoker::new(guard);
     Ok(ToolDispatcher::new()
         .with(Arc::new(inline))
-        .with(Arc::new(http)))
+        .with(Arc::new(http))
+        .with(Arc::new(mcp)))
 }
 
 /// Opens (or creates) everything under the data directory and wires the

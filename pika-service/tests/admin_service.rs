@@ -419,9 +419,17 @@ async fn tools_this_deployment_cannot_run_are_refused_with_a_message() {
     };
     let mut mcp = fixtures::inline_tool("remote", "remote_call");
     mcp.execution_type = ExecutionType::Mcp;
+    let message = refused(mcp.clone()).await;
+    assert!(message.contains("mcp tools need mcp"), "{message}");
+    // Declared, but the fakes run no MCP tools: refused now.
+    mcp.mcp = Some(pika_domain::tool::http::HttpEndpoint {
+        url: "https://mcp.example.com/mcp".into(),
+        method: pika_domain::tool::http::HttpMethod::Post,
+        headers: Default::default(),
+    });
     let message = refused(mcp).await;
     assert!(
-        message.contains("'mcp'") && message.contains("not supported"),
+        message.contains("lambda and inline tools only"),
         "{message}"
     );
 

@@ -167,6 +167,7 @@ pub fn inline_tool(id: &str, function: &str) -> Tool {
         execution_type: ExecutionType::Inline,
         lambda_arn: None,
         http: None,
+        mcp: None,
         execution_timeout_ms: None,
         function_schema: vec![FunctionSchema {
             name: tool_name(function),

@@ -125,6 +125,7 @@ fn tool(
         execution_type: ExecutionType::Inline,
         lambda_arn: None,
         http: None,
+        mcp: None,
         execution_timeout_ms: Some(5_000),
         function_schema: vec![FunctionSchema {
             name: ToolName::parse(name).ok()?,
