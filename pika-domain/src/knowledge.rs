@@ -54,16 +54,21 @@ pub struct KnowledgeBaseRef {
 #[serde(untagged)]
 enum StoredRef {
     Id(String),
-    #[serde(rename_all = "camelCase")]
-    Full {
-        knowledge_base_id: String,
-        #[serde(default)]
-        description: String,
-        #[serde(default)]
-        filters: Vec<FilterRule>,
-        #[serde(default)]
-        max_results: Option<u32>,
-    },
+    Full(FullRef),
+}
+
+/// The whole reference. Unknown fields are refused: a misspelt `filters`
+/// must never leave a knowledge base unfiltered.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FullRef {
+    knowledge_base_id: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    filters: Vec<FilterRule>,
+    #[serde(default)]
+    max_results: Option<u32>,
 }
 
 impl<'de> Deserialize<'de> for KnowledgeBaseRef {
@@ -75,12 +80,12 @@ impl<'de> Deserialize<'de> for KnowledgeBaseRef {
                 filters: Vec::new(),
                 max_results: None,
             },
-            StoredRef::Full {
+            StoredRef::Full(FullRef {
                 knowledge_base_id,
                 description,
                 filters,
                 max_results,
-            } => Self {
+            }) => Self {
                 knowledge_base_id,
                 description,
                 filters,
@@ -252,6 +257,14 @@ mod tests {
         assert!(read[0].filters.is_empty());
         assert_eq!(read[1].filters[0].attribute_path, "org.accountId");
         assert_eq!(read[1].results(), DEFAULT_MAX_RESULTS);
+    }
+
+    #[test]
+    fn a_misspelt_field_is_refused_not_ignored() {
+        let typo = serde_json::from_value::<KnowledgeBaseRef>(
+            json!({"knowledgeBaseId": "kb", "filter": [{"key": "account", "attributePath": "accountId"}]}),
+        );
+        assert!(typo.is_err());
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct OverrideRules {
     pub roles: Vec<String>,
     /// The keys that may be overridden; any when empty.
     pub attributes: Vec<String>,
+    /// Set when the settings did not parse: nobody may override then.
+    #[serde(skip)]
+    unreadable: bool,
 }
 
 /// Why an override is refused.
@@ -47,13 +50,24 @@ pub enum InvalidOverride {
 }
 
 impl OverrideRules {
-    /// The rules in a feature's `settings` (defaults when they do not parse).
+    /// The rules in a feature's `settings` (none: the defaults). Settings
+    /// that do not parse permit nobody: a typo must never widen who may
+    /// override.
     pub fn from_settings(settings: &Value) -> Self {
-        serde_json::from_value(settings.clone()).unwrap_or_default()
+        if settings.is_null() {
+            return Self::default();
+        }
+        serde_json::from_value(settings.clone()).unwrap_or_else(|_| Self {
+            unreadable: true,
+            ..Self::default()
+        })
     }
 
     /// Whether `user` may override.
     pub fn permits(&self, user: &User) -> bool {
+        if self.unreadable {
+            return false;
+        }
         if self.user_types.is_empty() && self.roles.is_empty() {
             return user.user_type == UserType::InternalUser;
         }
@@ -77,10 +91,13 @@ impl OverrideRules {
     }
 }
 
-/// `user` with `data`'s keys replacing those of its custom data.
-pub fn apply(user: &User, data: &Map<String, Value>) -> User {
+/// `user` with `data`'s keys replacing those of its custom data — only the
+/// keys `rules` allow now (an override stored under wider rules keeps no
+/// more than the current ones allow).
+pub fn apply(user: &User, data: &Map<String, Value>, rules: &OverrideRules) -> User {
     let mut effective = user.clone();
-    for (k, v) in data {
+    let allowed = |k: &String| rules.attributes.is_empty() || rules.attributes.contains(k);
+    for (k, v) in data.iter().filter(|(k, _)| allowed(k)) {
         effective.custom_data.insert(k.clone(), v.clone());
     }
     effective
@@ -114,6 +131,25 @@ mod tests {
     }
 
     #[test]
+    fn settings_that_do_not_parse_permit_nobody() {
+        let typo = OverrideRules::from_settings(&json!({"roles": "support"}));
+        assert!(!typo.permits(&user(UserType::InternalUser, &["support"])));
+    }
+
+    #[test]
+    fn keys_no_longer_allowed_are_not_applied() {
+        let u = user(UserType::InternalUser, &[]);
+        let stored = json!({"accountId": "acme", "region": "us"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let narrowed = OverrideRules::from_settings(&json!({"attributes": ["region"]}));
+        let e = apply(&u, &stored, &narrowed);
+        assert_eq!(e.custom_data["accountId"], "own");
+        assert_eq!(e.custom_data["region"], "us");
+    }
+
+    #[test]
     fn only_listed_keys_and_bounded_size() {
         let rules = OverrideRules::from_settings(&json!({"attributes": ["accountId"]}));
         let ok = json!({"accountId": "acme"}).as_object().cloned().unwrap();
@@ -134,7 +170,7 @@ mod tests {
     fn applying_replaces_keys_and_keeps_identity() {
         let u = user(UserType::InternalUser, &["r"]);
         let data = json!({"accountId": "acme"}).as_object().cloned().unwrap();
-        let e = apply(&u, &data);
+        let e = apply(&u, &data, &OverrideRules::default());
         assert_eq!(e.custom_data["accountId"], "acme");
         assert_eq!(e.custom_data["region"], "eu");
         assert_eq!(

@@ -121,7 +121,14 @@ proptest! {
         let result = runtime().block_on(auth_token(&auth, &token));
         if let Ok(user) = result {
             // Whatever passed had every claim the rules require, as required.
-            prop_assert_eq!(claims.get("sub").and_then(Value::as_str), Some(user.user_id.as_str()));
+            // A string, or a whole number taken in decimal (identity
+            // providers send numeric ids; see auth/claims.rs).
+            let sub = claims.get("sub").and_then(|s| match s {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+                _ => None,
+            });
+            prop_assert_eq!(sub.as_deref(), Some(user.user_id.as_str()));
             prop_assert_eq!(claims.get("iss"), Some(&json!(ISSUER)));
             let exp = claims.get("exp").and_then(Value::as_u64);
             prop_assert!(exp.is_some_and(|e| e > now()), "expired or no exp: {:?}", claims.get("exp"));

@@ -108,12 +108,13 @@ pub(crate) async fn effective_user(
     let Some(feature) = &features.user_data_overrides else {
         return caller.clone();
     };
-    if !OverrideRules::from_settings(&feature.settings).permits(caller) {
+    let rules = OverrideRules::from_settings(&feature.settings);
+    if !rules.permits(caller) {
         return caller.clone();
     }
     match ports.users.overrides(&caller.user_id).await {
         Ok(all) => match all.get(app) {
-            Some(data) => apply(caller, data),
+            Some(data) => apply(caller, data, &rules),
             None => caller.clone(),
         },
         Err(e) => {

@@ -181,3 +181,52 @@ async fn a_collaborator_in_use_is_deleted_only_with_force_and_then_left_out() {
     assert_eq!(text_of(&events), "On my own.");
     assert!(p.fakes.runtime.requests()[0].tools.is_empty());
 }
+
+#[tokio::test]
+async fn a_turn_stopped_while_a_collaborator_answers_still_books_its_calls() {
+    let p = platform(&["billing"], vec![helper("billing", "billing-model", &[])]).await;
+    p.fakes.runtime.push(Script::tool_call(
+        "c1",
+        "ask_billing",
+        json!({ "question": "A long look-up" }),
+    ));
+    p.fakes
+        .runtime
+        .push(Script::new().delta("Looking it up").hang());
+    let alice = fixtures::customer("alice");
+    let mut stream = p
+        .chat
+        .send(
+            &alice,
+            pika_service::SendMessage::new(
+                pika_service::TurnTarget::NewSession(fixtures::chat_app_id(APP)),
+                "Invoice?",
+            ),
+        )
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if p.fakes.runtime.calls() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(p.chat.stop(&alice, &stream.session_id).await.unwrap());
+    let events = collect(&mut stream).await;
+
+    match events.last().unwrap() {
+        pika_domain::stream::TurnEvent::Done { stopped, .. } => assert_eq!(*stopped, Some(true)),
+        other => panic!("{other:?}"),
+    }
+    let billing: u64 = p
+        .fakes
+        .usage
+        .all_daily()
+        .iter()
+        .filter(|d| d.model_id == "billing-model")
+        .map(|d| d.usage.tokens().total())
+        .sum();
+    assert!(billing > 0, "the collaborator's cut call is charged");
+    // The collaborator's text never reached the user.
+    assert!(!text_of(&events).contains("Looking it up"));
+}

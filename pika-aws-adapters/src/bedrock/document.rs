@@ -1,5 +1,6 @@
-//! JSON values as the SDK's `Document` (tool inputs, schemas and results
-//! travel as documents in the Converse API), and tool outputs as text.
+//! JSON values as the SDK's `Document` and back (tool inputs, schemas and
+//! results travel as documents in the Converse API; knowledge-base
+//! metadata comes back as documents), and tool outputs as text.
 
 use aws_smithy_types::{Document, Number};
 use serde_json::Value;
@@ -22,6 +23,25 @@ pub(super) fn to_document(value: &Value) -> Document {
             fields
                 .iter()
                 .map(|(k, v)| (k.clone(), to_document(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// A document as JSON.
+pub(super) fn to_value(doc: &Document) -> Value {
+    match doc {
+        Document::Null => Value::Null,
+        Document::Bool(b) => Value::Bool(*b),
+        Document::Number(Number::PosInt(u)) => Value::from(*u),
+        Document::Number(Number::NegInt(i)) => Value::from(*i),
+        Document::Number(Number::Float(f)) => Value::from(*f),
+        Document::String(s) => Value::String(s.clone()),
+        Document::Array(items) => Value::Array(items.iter().map(to_value).collect()),
+        Document::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), to_value(v)))
                 .collect(),
         ),
     }

@@ -7,7 +7,7 @@
 //! vector search; a passage's source is its S3 URI, web URL or custom
 //! document id, in that order.
 
-use super::document::to_document;
+use super::document::{to_document, to_value};
 use super::errors::call_error;
 use crate::aws::SdkConfig;
 use async_trait::async_trait;
@@ -18,7 +18,7 @@ use aws_sdk_bedrockagentruntime::types::{
 };
 use aws_sdk_bedrockagentruntime::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use aws_smithy_types::{Document, Number};
+use aws_smithy_types::Document;
 use pika_domain::knowledge::{excerpt, Citation, Condition};
 use pika_ports::{
     ErrorKind, KnowledgeBaseRequest, KnowledgeRetriever, Passage, PortError, PortResult, Retrieval,
@@ -177,23 +177,4 @@ fn metadata_of(metadata: Option<&HashMap<String, Document>>) -> Map<String, Valu
     metadata
         .map(|m| m.iter().map(|(k, v)| (k.clone(), to_value(v))).collect())
         .unwrap_or_default()
-}
-
-/// A document as JSON.
-fn to_value(doc: &Document) -> Value {
-    match doc {
-        Document::Null => Value::Null,
-        Document::Bool(b) => Value::Bool(*b),
-        Document::Number(Number::PosInt(u)) => Value::from(*u),
-        Document::Number(Number::NegInt(i)) => Value::from(*i),
-        Document::Number(Number::Float(f)) => Value::from(*f),
-        Document::String(s) => Value::String(s.clone()),
-        Document::Array(items) => Value::Array(items.iter().map(to_value).collect()),
-        Document::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.clone(), to_value(v)))
-                .collect(),
-        ),
-    }
 }

@@ -59,10 +59,14 @@ pub fn read_corpus(dir: &Path) -> PortResult<Vec<LocalDocument>> {
 
 fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> PortResult<()> {
     for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
-        let path = entry.map_err(|e| io(dir, e))?.path();
-        if path.is_dir() {
+        let entry = entry.map_err(|e| io(dir, e))?;
+        // Links are not followed: a loop, or a link out of the corpus,
+        // must not decide what a knowledge base holds.
+        let kind = entry.file_type().map_err(|e| io(dir, e))?;
+        let path = entry.path();
+        if kind.is_dir() {
             collect_files(&path, out)?;
-        } else if is_document(&path) {
+        } else if kind.is_file() && is_document(&path) {
             out.push(path);
         }
     }

@@ -320,13 +320,18 @@ async function sendMessage(text) {
   let done = null;
   try {
     const response = await api.send('POST', path, body, { headers: { Accept: 'text/event-stream' } });
+    // This turn's session, whatever chat is open when a button is pressed.
+    let turnSession = state.sessionId;
     answer = answerBubble(log, {
-      onFeedback: (k, m) => feedback(state.sessionId)(k, m),
-      onConfirm: (t, a) => confirmer(state.sessionId)(t, a),
+      onFeedback: (k, m) => feedback(turnSession)(k, m),
+      onConfirm: (t, a) => confirmer(turnSession)(t, a),
     });
     $('stop').hidden = false;
     await readEvents(response, (name, data) => {
-      if (name === 'session' && data.sessionId) state.sessionId = data.sessionId;
+      if (name === 'session' && data.sessionId) {
+        turnSession = data.sessionId;
+        state.sessionId = data.sessionId;
+      }
       if (name === 'done') done = data;
       if (name === 'error') showError(data.message || 'The answer failed.');
       answer.event(name, data);

@@ -45,8 +45,28 @@ pub(super) struct Collaboration {
     pub(super) depth: u32,
     pub(super) caller: User,
     pub(super) stop: watch::Receiver<bool>,
-    /// Every collaborator's tokens under its model, for the ledger.
-    pub(super) booked: Arc<Mutex<Vec<(String, TokenUsage)>>>,
+    /// What every collaborator's answer produced, at any depth.
+    pub(super) gathered: Arc<Mutex<Gathered>>,
+}
+
+/// What collaborators' answers leave for the turn's record.
+#[derive(Default)]
+pub(super) struct Gathered {
+    /// Tokens under each collaborator's model, for the ledger.
+    pub(super) booked: Vec<(String, TokenUsage)>,
+    /// The tools they ran (stored with the answer).
+    pub(super) tool_calls: Vec<pika_domain::message::ToolCallRecord>,
+    /// The passages they cited (already streamed).
+    pub(super) citations: Vec<Citation>,
+}
+
+/// Whether `function` asks one of the collaborators of `cx`.
+pub(super) fn is_collaborator(cx: &LoopContext, function: &str) -> bool {
+    cx.collaboration.as_ref().is_some_and(|c| {
+        c.collaborators
+            .iter()
+            .any(|c| c.function.as_str() == function)
+    })
 }
 
 /// The function name of a collaborator; `None` when its id cannot make one.
@@ -139,11 +159,18 @@ pub(super) async fn ask(
         &mut stop,
     ))
     .await;
-    collaboration
-        .booked
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push((c.agent.model_id.clone(), result.tokens));
+    {
+        let mut gathered = collaboration
+            .gathered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        gathered
+            .booked
+            .push((c.agent.model_id.clone(), result.tokens));
+        gathered.tool_calls.extend(result.tool_calls);
+        // Streamed already (the nested answer emits on the same log).
+        gathered.citations.extend(result.citations);
+    }
     emit.trace(
         "collaborator",
         json!({ "agentId": c.agent.agent_id, "depth": depth,
@@ -153,12 +180,12 @@ pub(super) async fn ask(
         LoopEnd::Completed => (
             true,
             json!({ "agentId": c.agent.agent_id, "answer": result.text }),
-            result.citations,
+            Vec::new(),
         ),
         _ => (
             false,
             json!({ "error": format!("agent {} could not answer", c.agent.agent_id) }),
-            result.citations,
+            Vec::new(),
         ),
     }
 }
@@ -186,7 +213,7 @@ async fn nested_context(
             depth,
             caller: collaboration.caller.clone(),
             stop: collaboration.stop.clone(),
-            booked: Arc::clone(&collaboration.booked),
+            gathered: Arc::clone(&collaboration.gathered),
         })
     } else {
         None

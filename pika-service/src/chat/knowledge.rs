@@ -99,7 +99,7 @@ pub(super) async fn search(
         );
     };
     let mut found: Vec<(String, Passage)> = Vec::new();
-    let mut failed = 0;
+    let (mut searched, mut failed) = (0, 0);
     let mut most = 0;
     for base in &knowledge.bases {
         most = most.max(base.results());
@@ -113,6 +113,7 @@ pub(super) async fn search(
             filter,
             max_results: base.results(),
         };
+        searched += 1;
         match inner.ports.knowledge.retrieve(retrieval).await {
             Ok(passages) => found.extend(
                 passages
@@ -125,7 +126,7 @@ pub(super) async fn search(
             }
         }
     }
-    if failed == knowledge.bases.len() {
+    if searched > 0 && failed == searched {
         return (
             false,
             json!({ "error": "the knowledge bases could not be searched" }),

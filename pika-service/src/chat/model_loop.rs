@@ -340,11 +340,28 @@ pub(super) async fn run(
             });
             emit.tool_call(&tool_use_id, &name, &input);
             let started = tokio::time::Instant::now();
-            let outcome = tokio::select! {
-                biased;
-                _ = stop.wait_for(|s| *s) => Err(LoopEnd::Stopped),
-                _ = until(cx.deadline) => Err(LoopEnd::OutOfTime),
-                r = call_tool(inner, cx, emit, &tool_use_id, &name, input.clone()) => Ok(r),
+            let outcome = if collaborate::is_collaborator(cx, &name) {
+                // A collaborator's answer watches the stop and the deadline
+                // itself, and returns what its calls used: never dropped
+                // half-way, so its tokens are always booked.
+                let r = call_tool(inner, cx, emit, &tool_use_id, &name, input.clone()).await;
+                if *stop.borrow() {
+                    Err(LoopEnd::Stopped)
+                } else if cx
+                    .deadline
+                    .is_some_and(|d| tokio::time::Instant::now() >= d)
+                {
+                    Err(LoopEnd::OutOfTime)
+                } else {
+                    Ok(r)
+                }
+            } else {
+                tokio::select! {
+                    biased;
+                    _ = stop.wait_for(|s| *s) => Err(LoopEnd::Stopped),
+                    _ = until(cx.deadline) => Err(LoopEnd::OutOfTime),
+                    r = call_tool(inner, cx, emit, &tool_use_id, &name, input.clone()) => Ok(r),
+                }
             };
             let (ok, output) = match outcome {
                 Ok((ok, output, found)) => {

@@ -203,13 +203,13 @@ async fn run(inner: &ChatInner, turn: &Turn) {
     }
     let collaborators = collaborate::load(inner, &turn.agent).await;
     specs.extend(collaborators.iter().map(collaborate::spec));
-    let booked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let gathered = Arc::new(std::sync::Mutex::new(collaborate::Gathered::default()));
     let collaboration = (!collaborators.is_empty()).then(|| Collaboration {
         collaborators,
         depth: 0,
         caller: turn.caller.clone(),
         stop: turn.running.stop_signal(),
-        booked: Arc::clone(&booked),
+        gathered: Arc::clone(&gathered),
     });
     let today = inner.ports.clock.now().format("%Y-%m-%d").to_string();
     let mut instruction = prompt::instruction(&turn.agent, &turn.features, memory.as_deref());
@@ -306,7 +306,10 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         });
     }
 
-    outcome.collaborators = std::mem::take(&mut *booked.lock().unwrap_or_else(|e| e.into_inner()));
+    let gathered = std::mem::take(&mut *gathered.lock().unwrap_or_else(|e| e.into_inner()));
+    outcome.collaborators = gathered.booked;
+    outcome.tool_calls.extend(gathered.tool_calls);
+    outcome.citations.extend(gathered.citations);
     persist::finish(inner, turn, outcome, &emit).await;
 }
 
