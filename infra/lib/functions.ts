@@ -186,7 +186,9 @@ export class Functions extends Construct {
     // the client-message claim and the usage ledger; reads attached files.
     // The turns table: which turn holds a session, its stop flag, its live
     // events (turns, stops and resumes all run on the stream function).
-    for (const name of ['sessions', 'messages', 'claims', 'usage', 'turns'] as const) {
+    // The users table: every request records its caller (UserDirectory),
+    // and a turn reads the caller's user data overrides.
+    for (const name of ['sessions', 'messages', 'claims', 'usage', 'turns', 'users'] as const) {
       grantTable(t[name], this.stream, true);
     }
     grantTable(t.config, this.stream, false);

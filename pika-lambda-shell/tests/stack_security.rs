@@ -229,3 +229,20 @@ fn only_the_stream_function_may_retrieve_from_knowledge_bases() {
     assert!(!retrieves("api"));
     assert!(!retrieves("jobs"));
 }
+
+/// The stream function records its callers and reads their user data
+/// overrides at every turn: its role reaches the users table, or overrides
+/// would silently not apply on Lambda.
+#[test]
+fn the_stream_function_reads_and_records_users() {
+    let Some(template) = template() else { return };
+    let statements = statements_of(&template, "stream");
+    let on_users = |action: &str| {
+        statements.iter().any(|s| {
+            s["Action"].to_string().contains(action)
+                && s["Resource"].to_string().contains("UsersTable")
+        })
+    };
+    assert!(on_users("dynamodb:GetItem"), "{statements:?}");
+    assert!(on_users("dynamodb:PutItem"), "{statements:?}");
+}
