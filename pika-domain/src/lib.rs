@@ -31,6 +31,7 @@ pub mod quota;
 pub mod session;
 pub mod site;
 pub mod stream;
+pub mod tag;
 pub mod title;
 pub mod tool;
 pub mod user;

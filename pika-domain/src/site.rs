@@ -100,6 +100,10 @@ pub struct SiteConfig {
     /// small model when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub router_model_id: Option<String>,
+    /// Tag definitions (`tags` feature): what the model may write and the
+    /// page renders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<crate::tag::TagDefinition>,
 }
 
 /// Why a site configuration is refused.
@@ -153,6 +157,7 @@ impl SiteConfig {
         {
             return bad("titleModelId must name a model when set");
         }
+        crate::tag::validate_all(&self.tags).map_err(|e| InvalidSite(e.to_string()))?;
         Ok(())
     }
 

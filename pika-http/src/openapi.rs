@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations
 //! (utoipa) and served at `/openapi.json`.
 
-use super::routes::{admin, chatapps, misc, sessions, turns};
+use super::routes::{admin, chatapps, misc, sessions, tags, turns};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -39,7 +39,7 @@ impl Modify for BearerAuth {
         admin::put_override, admin::delete_override, admin::list_agents, admin::create_agent, admin::get_agent,
         admin::update_agent, admin::list_tools, admin::create_tool, admin::get_tool, admin::update_tool,
         admin::triage, admin::analytics, admin::erase_user, admin::delete_chat_app, admin::delete_agent,
-        admin::delete_tool,
+        admin::delete_tool, tags::list, tags::put, tags::delete, tags::put_component, tags::get_component,
     ),
     components(schemas(
         super::problem::Problem,

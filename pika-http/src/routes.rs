@@ -6,6 +6,7 @@ pub mod chatapps;
 pub mod dev;
 pub mod misc;
 pub mod sessions;
+pub mod tags;
 pub mod turns;
 
 use super::problem::ApiError;
@@ -25,7 +26,8 @@ use serde::Deserialize;
 pub fn public_routes(dev_tokens: bool) -> Router<AppState> {
     let router = Router::new()
         .route("/health", get(misc::health))
-        .route("/openapi.json", get(misc::openapi));
+        .route("/openapi.json", get(misc::openapi))
+        .route("/components/{name}", get(tags::get_component));
     #[cfg(feature = "dev-tokens")]
     if dev_tokens {
         return router.route("/dev/token", post(dev::dev_token));
@@ -124,6 +126,9 @@ fn admin_routes() -> Router<AppState> {
                 .put(admin::update_tool)
                 .delete(admin::delete_tool),
         )
+        .route("/admin/tags", get(tags::list))
+        .route("/admin/tags/{tag}", put(tags::put).delete(tags::delete))
+        .route("/admin/components/{name}", put(tags::put_component))
         .route("/admin/feedback/{id}", patch(admin::triage))
         .route("/admin/analytics", get(admin::analytics))
         .route("/admin/users/{id}/data", delete(admin::erase_user))

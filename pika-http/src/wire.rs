@@ -143,4 +143,20 @@ pub struct ChatAppView {
     pub modes_supported: Vec<ChatAppMode>,
     /// Features resolved for the caller.
     pub features: ResolvedFeatures,
+    /// The tags the page renders in this chat app (`tags` feature; empty
+    /// when off): each component module is served at `/components/{module}`.
+    pub tags: Vec<TagView>,
+}
+
+/// A tag as the page needs it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagView {
+    /// The name the model writes (`chart` for `<chart>…</chart>`).
+    pub tag: String,
+    /// What it shows.
+    pub description: String,
+    /// What renders it; `None`: its content is shown as a block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<pika_domain::tag::TagComponent>,
 }

@@ -79,6 +79,20 @@ fn admin_calls() -> Vec<(Method, String, Option<Value>)> {
             "/admin/tools/lookup?force=true".into(),
             None,
         ),
+        (Method::GET, "/admin/tags".into(), None),
+        (
+            Method::PUT,
+            "/admin/tags/chart".into(),
+            Some(json!({ "tag": "chart", "description": "A chart." })),
+        ),
+        (Method::DELETE, "/admin/tags/chart".into(), None),
+        (
+            Method::PUT,
+            "/admin/components/chart.js".into(),
+            Some(json!(
+                "customElements.define('x-y', class extends HTMLElement {});"
+            )),
+        ),
     ]
 }
 

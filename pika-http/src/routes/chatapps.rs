@@ -3,7 +3,7 @@
 use super::parse_id;
 use crate::extract::{ApiPath, Caller};
 use crate::problem::ApiError;
-use crate::wire::ChatAppView;
+use crate::wire::{ChatAppView, TagView};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -12,6 +12,7 @@ use pika_domain::chat_app::{ChatApp, ChatAppOverride};
 use pika_domain::features::resolve_features;
 use pika_domain::ids::ChatAppId;
 use pika_domain::site::SiteConfig;
+use pika_domain::tag::applying;
 use pika_domain::user::User;
 use pika_ports::PageRequest;
 use serde_json::{json, Value};
@@ -28,12 +29,27 @@ fn view(
     if !decide_access(user, app, ovr, site).is_allowed() {
         return None;
     }
+    let features = resolve_features(user, app, ovr, site);
     Some(ChatAppView {
         chat_app_id: app.chat_app_id.to_string(),
         title: ChatAppOverride::title_for(ovr, app).to_string(),
         description: ChatAppOverride::description_for(ovr, app).to_string(),
         modes_supported: app.modes_supported.clone(),
-        features: resolve_features(user, app, ovr, site),
+        tags: features
+            .tags
+            .as_ref()
+            .map(|f| {
+                applying(&site.tags, &f.settings)
+                    .into_iter()
+                    .map(|t| TagView {
+                        tag: t.tag.to_string(),
+                        description: t.description.clone(),
+                        component: t.component.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        features,
     })
 }
 

@@ -4,6 +4,7 @@
 
 mod deletes;
 mod stamp;
+pub mod tags;
 
 use crate::config_cache::ConfigCache;
 use crate::error::ServiceError;

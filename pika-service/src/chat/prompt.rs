@@ -8,6 +8,8 @@ use pika_domain::history::{estimate_tokens, trim_to_budget};
 use pika_domain::instruction::apply_instruction_assistance;
 use pika_domain::message::{Message, Role};
 use pika_domain::session::Session;
+use pika_domain::site::SiteConfig;
+use pika_domain::tag::{applying, instruction_block};
 use pika_domain::user::User;
 use pika_ports::ConversationMessage;
 use serde_json::{Map, Value};
@@ -30,6 +32,13 @@ pub(super) fn instruction(
         text.push_str(memory);
     }
     text
+}
+
+/// The tags the model may write in this chat app (`tags` feature), as an
+/// instruction block; `None` with the feature off or no such tags.
+pub(super) fn tags_block(site: &SiteConfig, features: &ResolvedFeatures) -> Option<String> {
+    let feature = features.tags.as_ref()?;
+    instruction_block(&applying(&site.tags, &feature.settings))
 }
 
 /// The conversation: earlier messages that fit the budget (oldest dropped

@@ -213,6 +213,10 @@ async fn run(inner: &ChatInner, turn: &Turn) {
     });
     let today = inner.ports.clock.now().format("%Y-%m-%d").to_string();
     let mut instruction = prompt::instruction(&turn.agent, &turn.features, memory.as_deref());
+    if let Some(block) = prompt::tags_block(site, &turn.features) {
+        instruction.push_str("\n\n");
+        instruction.push_str(&block);
+    }
     if let Some(feature) = &turn.features.instruction_augmentation {
         let directives = directives_of(&feature.settings);
         let applied = matching(&directives, &turn.user_message.content);
