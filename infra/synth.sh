@@ -105,7 +105,9 @@ if (($# == 0)); then
     -c agentRuntime=inline-agent -c insightsModelId=anthropic.claude-3-haiku-20240307-v1:0 \
     -c corsOrigins=https://chat.example.com,https://admin.example.com \
     -c alarmChatAppIds=support,sales -c alarmEmail=ops@example.com -c tracing=true \
-    -c hs256Tokens=true -c threatProtection=audit -c apiAccessLogs=false -c deletionProtection=false
+    -c hs256Tokens=true -c threatProtection=audit -c apiAccessLogs=false -c deletionProtection=false \
+    -c httpToolsAllowedHosts=tools.example.com -c httpToolsAllowPrivate=10.0.0.0/16 \
+    -c toolSecretsArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:pika-tools-AbCdEf
   "${VENV}/bin/cfn-lint" --config-file .cfnlintrc.yaml -- "${full_out}/PikaStack.template.json"
   echo "    no errors, no warnings"
   done_step

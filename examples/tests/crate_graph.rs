@@ -157,6 +157,7 @@ fn our_crates_form_the_hexagon() {
                 "pika-http",
                 "pika-local-adapters",
                 "pika-postgres-adapters",
+                "pika-tool-adapters",
             ],
         ),
         (
@@ -167,6 +168,7 @@ fn our_crates_form_the_hexagon() {
                 "pika-service",
                 "pika-http",
                 "pika-aws-adapters",
+                "pika-tool-adapters",
             ],
         ),
         ("pika-lambda-tool", &["pika-domain", "pika-ports"]),
@@ -183,6 +185,7 @@ fn our_crates_form_the_hexagon() {
     for adapter in [
         "pika-aws-adapters",
         "pika-local-adapters",
+        "pika-tool-adapters",
         "pika-postgres-adapters",
         "pika-testkit",
     ] {

@@ -138,6 +138,12 @@ export class Api extends Construct {
     this.restApi.root
       .addResource('health')
       .addMethod('GET', integration, { authorizationType: apigw.AuthorizationType.NONE });
+    // Tags' component modules: the page loads them as scripts, which carry
+    // no token (the api function serves them as modules only).
+    this.restApi.root
+      .addResource('components')
+      .addResource('{name}')
+      .addMethod('GET', integration, { authorizationType: apigw.AuthorizationType.NONE });
 
     // Clients with an API key (e.g. server-to-server integrations) are
     // throttled and capped by this plan on top of the stage throttling.

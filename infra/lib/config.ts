@@ -51,6 +51,12 @@ export interface PikaConfig {
   readonly memoryFactsNamespace?: string;
   readonly agentRuntime: AgentRuntime;
   readonly guardrailId?: string;
+  /** Host names `http`/`mcp` tools may call (PIKA_HTTP_TOOLS_ALLOWED_HOSTS); empty: any public host. */
+  readonly httpToolsAllowedHosts: string[];
+  /** CIDR ranges opened to `http`/`mcp` tools (PIKA_HTTP_TOOLS_ALLOW_PRIVATE). */
+  readonly httpToolsAllowPrivate: string[];
+  /** A Secrets Manager secret (JSON object) whose values tool headers name as `secret:NAME`. */
+  readonly toolSecretsArn?: string;
   readonly guardrailVersion?: string;
   readonly insightsModelId?: string;
   /**
@@ -163,6 +169,23 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     throw new Error('context guardrailId and guardrailVersion go together');
   }
 
+  const httpToolsAllowedHosts = list(node, 'httpToolsAllowedHosts', []);
+  for (const h of httpToolsAllowedHosts) {
+    if (!/^[a-zA-Z0-9.-]+$/.test(h)) {
+      throw new Error(`context httpToolsAllowedHosts: ${h} is not a host name`);
+    }
+  }
+  const httpToolsAllowPrivate = list(node, 'httpToolsAllowPrivate', []);
+  for (const c of httpToolsAllowPrivate) {
+    if (!/^[0-9a-fA-F.:]+\/\d{1,3}$/.test(c)) {
+      throw new Error(`context httpToolsAllowPrivate: ${c} is not an address range (10.0.0.0/16)`);
+    }
+  }
+  const toolSecretsArn = str(node, 'toolSecretsArn');
+  if (toolSecretsArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[^:]+:\d{12}:secret:.+$/.test(toolSecretsArn)) {
+    throw new Error(`context toolSecretsArn: not a Secrets Manager secret ARN: ${toolSecretsArn}`);
+  }
+
   const memoryId = str(node, 'memoryId');
   const memoryPreferencesNamespace = str(node, 'memoryPreferencesNamespace');
   const memoryFactsNamespace = str(node, 'memoryFactsNamespace');
@@ -219,6 +242,9 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     memoryFactsNamespace,
     agentRuntime,
     guardrailId,
+    httpToolsAllowedHosts,
+    httpToolsAllowPrivate,
+    toolSecretsArn,
     guardrailVersion,
     insightsModelId: str(node, 'insightsModelId'),
     siteConfig,

@@ -9,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Auth } from './auth';
 import { FunctionName, PikaConfig } from './config';
@@ -129,6 +130,7 @@ export class Functions extends Construct {
       // The site configuration's seed, stored on the first cold start
       // (only the api may write the config table); then PUT /admin/site.
       PIKA_SITE_CONFIG: config.siteConfig,
+      PIKA_ASSETS_BUCKET: storage.assetsBucket.bucketName,
       ...(config.insightsModelId ? { PIKA_INSIGHTS_MODEL_ID: config.insightsModelId } : {}),
       ...memory,
       ...(config.authorizer ? { PIKA_AUTH_MODE: 'authorizer' } : jwt),
@@ -143,6 +145,13 @@ export class Functions extends Construct {
         : {}),
       ...memory,
       PIKA_TOOL_TAG_CHECK: 'true',
+      ...(config.httpToolsAllowedHosts.length > 0
+        ? { PIKA_HTTP_TOOLS_ALLOWED_HOSTS: config.httpToolsAllowedHosts.join(',') }
+        : {}),
+      ...(config.httpToolsAllowPrivate.length > 0
+        ? { PIKA_HTTP_TOOLS_ALLOW_PRIVATE: config.httpToolsAllowPrivate.join(',') }
+        : {}),
+      ...(config.toolSecretsArn ? { PIKA_TOOL_SECRETS_ARN: config.toolSecretsArn } : {}),
       ...jwt,
       // No PIKA_CORS_ORIGINS: the function URL's own CORS configuration is
       // the one authority for the stream (api.ts).
@@ -174,6 +183,8 @@ export class Functions extends Construct {
       grantTable(t[name], this.api, true);
     }
     storage.filesBucket.grantReadWrite(this.api);
+    // Site admins upload component modules; anyone's page loads them.
+    storage.assetsBucket.grantReadWrite(this.api, 'components/*');
     storage.insightsBucket.grantRead(this.api);
     // Deleting leaves a delete marker; the jobs function's cleanup purges
     // the old versions, so the internet-facing role cannot destroy history.
@@ -194,6 +205,12 @@ export class Functions extends Construct {
     grantTable(t.config, this.stream, false);
     storage.filesBucket.grantRead(this.stream);
     auth.jwtSecret?.grantRead(this.stream);
+    // The operator's tool secret (their own, not the stack's): read only.
+    if (config.toolSecretsArn) {
+      secretsmanager.Secret.fromSecretCompleteArn(this, 'ToolSecrets', config.toolSecretsArn).grantRead(
+        this.stream,
+      );
+    }
     this.stream.addToRolePolicy(
       bedrockModels(stack, ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']),
     );

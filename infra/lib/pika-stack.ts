@@ -79,6 +79,7 @@ export class PikaStack extends Stack {
     out('TablePrefix', config.prefix, 'DynamoDB table prefix (PIKA_TABLE_PREFIX)');
     out('FilesBucketName', this.storage.filesBucket.bucketName, 'Uploads bucket (PIKA_FILES_BUCKET)');
     out('InsightsBucketName', this.storage.insightsBucket.bucketName, 'Insight documents bucket (PIKA_INSIGHTS_BUCKET)');
+    out('AssetsBucketName', this.storage.assetsBucket.bucketName, 'Component modules of tags (PIKA_ASSETS_BUCKET)');
     if (this.auth.jwtSecret) {
       out('JwtSecretArn', this.auth.jwtSecret.secretArn, 'Secrets Manager secret holding the HS256 key (hs256Tokens)');
     }

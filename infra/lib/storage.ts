@@ -97,6 +97,8 @@ export class Storage extends Construct {
   readonly filesBucket: s3.Bucket;
   /** Insight documents (`session-insights/...`), versioned. */
   readonly insightsBucket: s3.Bucket;
+  /** Tags' web component modules (`components/…`), versioned. */
+  readonly assetsBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -175,5 +177,17 @@ export class Storage extends Construct {
       ],
     });
     (this.insightsBucket.node.defaultChild as s3.CfnBucket).overrideLogicalId('InsightsBucket');
+
+    // The api function serves the modules itself (GET /components/{name}),
+    // so the bucket needs no CORS and no public access.
+    this.assetsBucket = new s3.Bucket(this, 'AssetsBucket', {
+      ...protections,
+      versioned: true,
+      lifecycleRules: [
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(90) },
+        { id: 'abort-incomplete-multipart', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    (this.assetsBucket.node.defaultChild as s3.CfnBucket).overrideLogicalId('AssetsBucket');
   }
 }

@@ -3,7 +3,8 @@
 //! here, never per request.
 
 use super::env::{FunctionKind, LambdaEnv, RuntimeKind, SearchTarget};
-use super::fallbacks::{NoMemory, NoSearch, SplitFileStore};
+use super::fallbacks::{NoMemory, NoSearch};
+use super::split_files::SplitFileStore;
 use pika_aws_adapters::aws::SdkConfig;
 use pika_aws_adapters::bedrock::{
     BedrockKnowledge, BedrockOptions, ConverseCompletions, ConverseRuntime, InlineAgentRuntime,
@@ -20,6 +21,9 @@ use pika_domain::agent::GuardrailConfig;
 use pika_ports::{
     AgentRuntime, FileStore, PortError, Ports, SearchIndex, SystemClock, UserMemory, UuidV7Ids,
 };
+use pika_tool_adapters::dispatch::ToolDispatcher;
+use pika_tool_adapters::http::{HttpToolInvoker, HttpToolsConfig};
+use pika_tool_adapters::mcp::McpToolInvoker;
 use std::sync::Arc;
 
 /// The OpenSearch index of Pika's documents.
@@ -57,18 +61,23 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         RuntimeKind::Converse => Arc::new(ConverseRuntime::new(sdk, bedrock.clone())),
         RuntimeKind::InlineAgent => Arc::new(InlineAgentRuntime::new(sdk, bedrock.clone())),
     };
+    let uploads = S3FileStore::new(sdk, S3Config::new(env.files_bucket.clone()));
     let files: Arc<dyn FileStore> = Arc::new(SplitFileStore::new(
-        S3FileStore::new(sdk, S3Config::new(env.files_bucket.clone())),
+        Arc::new(uploads.clone()),
         // Versioned bucket: only the jobs function destroys old versions
         // (its cleanup purges what the api's deletions marked deleted);
         // the function facing users deletes, and may not destroy history.
-        S3FileStore::new(
+        Arc::new(S3FileStore::new(
             sdk,
             S3Config {
                 versioned: env.function == FunctionKind::Jobs,
                 ..S3Config::new(env.insights_bucket.clone())
             },
-        ),
+        )),
+        match &env.assets_bucket {
+            Some(bucket) => Arc::new(S3FileStore::new(sdk, S3Config::new(bucket.clone()))),
+            None => Arc::new(uploads),
+        },
     ));
     let search: Arc<dyn SearchIndex> = match &env.search {
         SearchTarget::Off => Arc::new(NoSearch),
@@ -88,6 +97,7 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         require_tag: env.tool_tag_check,
         ..LambdaToolsConfig::default()
     };
+    let tool_invoker = tool_executors(env, sdk, LambdaToolInvoker::new(sdk, tools)).await?;
     Ok(Ports {
         sessions: stores.sessions,
         messages: stores.messages,
@@ -101,7 +111,7 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         job_lock: stores.job_lock,
         runtime,
         completions: Arc::new(ConverseCompletions::new(sdk, bedrock)),
-        tool_invoker: Arc::new(LambdaToolInvoker::new(sdk, tools)),
+        tool_invoker: Arc::new(tool_invoker),
         files,
         search,
         // `Retrieve` for the Converse path's search tool (the inline agent
@@ -125,4 +135,37 @@ fn open_search(url: &str, sdk: &SdkConfig) -> Result<OpenSearchIndex, PortError>
         .map_err(|e| PortError::permanent(format!("search endpoint {url:?}: {e}")))?;
     let config = OpenSearchConfig::aws(endpoint, IndexName::parse(SEARCH_INDEX)?);
     OpenSearchIndex::new(&config, sdk)
+}
+
+/// Every tool kind a Lambda deployment runs: Lambda functions, and `http`
+/// and `mcp` tools behind the SSRF guard (their header secrets read once
+/// per container). Every function has the same kinds, so the api function's
+/// admin routes accept exactly the tools the stream function can run.
+///
+/// # Errors
+/// When the tools' secret cannot be read.
+async fn tool_executors(
+    env: &LambdaEnv,
+    sdk: &SdkConfig,
+    lambda: LambdaToolInvoker,
+) -> Result<ToolDispatcher, PortError> {
+    let secrets = match &env.http_tools.secrets_arn {
+        Some(arn) => {
+            let client = aws_sdk_secretsmanager::Client::new(sdk);
+            crate::secrets::tool_secrets(&client, arn)
+                .await
+                .map_err(|e| PortError::permanent(e.to_string()))?
+        }
+        None => Default::default(),
+    };
+    let guard = HttpToolsConfig {
+        allowed_hosts: env.http_tools.allowed_hosts.clone(),
+        allow_private: env.http_tools.allow_private.clone(),
+        secrets,
+        ..HttpToolsConfig::default()
+    };
+    Ok(ToolDispatcher::new()
+        .with(Arc::new(lambda))
+        .with(Arc::new(McpToolInvoker::new(guard.clone())))
+        .with(Arc::new(HttpToolInvoker::new(guard))))
 }

@@ -30,12 +30,21 @@ impl FunctionKind {
     /// no other `PIKA_*` variable on it).
     pub fn variables(self) -> Vec<&'static str> {
         let own: &[&str] = match self {
-            Self::Api => &[STREAM_URL, SITE_CONFIG, INSIGHTS_MODEL_ID, CORS_ORIGINS],
+            Self::Api => &[
+                STREAM_URL,
+                SITE_CONFIG,
+                INSIGHTS_MODEL_ID,
+                CORS_ORIGINS,
+                ASSETS_BUCKET,
+            ],
             Self::Stream => &[
                 GUARDRAIL_ID,
                 GUARDRAIL_VERSION,
                 TOOL_TAG_CHECK,
                 DEADLINE_MARGIN_MS,
+                HTTP_TOOLS_ALLOWED_HOSTS,
+                HTTP_TOOLS_ALLOW_PRIVATE,
+                TOOL_SECRETS_ARN,
             ],
             Self::Jobs => &[],
         };
@@ -97,6 +106,8 @@ pub const TABLE_PREFIX: &str = "PIKA_TABLE_PREFIX";
 pub const FILES_BUCKET: &str = "PIKA_FILES_BUCKET";
 /// The insight documents bucket.
 pub const INSIGHTS_BUCKET: &str = "PIKA_INSIGHTS_BUCKET";
+/// The assets bucket (tags' component modules); the uploads bucket when unset.
+pub const ASSETS_BUCKET: &str = "PIKA_ASSETS_BUCKET";
 /// An OpenSearch endpoint URL.
 pub const SEARCH_ENDPOINT: &str = "PIKA_SEARCH_ENDPOINT";
 /// An OpenSearch domain name (resolved with `DescribeDomain`).
@@ -132,6 +143,14 @@ pub const JWT_AUDIENCE: &str = "PIKA_JWT_AUDIENCE";
 /// Allowed origins of the web page, comma-separated (the api function's
 /// router answers CORS; the stream function's URL does it itself).
 pub const CORS_ORIGINS: &str = "PIKA_CORS_ORIGINS";
+/// Hosts `http` and `mcp` tools may call, comma-separated (`*.example.com`);
+/// unset: any public host.
+pub const HTTP_TOOLS_ALLOWED_HOSTS: &str = "PIKA_HTTP_TOOLS_ALLOWED_HOSTS";
+/// Address ranges opened despite the SSRF guard, comma-separated CIDRs.
+pub const HTTP_TOOLS_ALLOW_PRIVATE: &str = "PIKA_HTTP_TOOLS_ALLOW_PRIVATE";
+/// A Secrets Manager secret holding `{"NAME": "value"}`: the values tools'
+/// `secret:NAME` headers name.
+pub const TOOL_SECRETS_ARN: &str = "PIKA_TOOL_SECRETS_ARN";
 /// The stream function's URL, named in the API's answer to a turn.
 pub const STREAM_URL: &str = "PIKA_STREAM_URL";
 /// The claim holding the user type (default `userType`; Cognito: `custom:userType`).
@@ -220,6 +239,9 @@ pub struct LambdaEnv {
     pub files_bucket: String,
     /// The insights bucket.
     pub insights_bucket: String,
+    /// The assets bucket (component modules; only the api reads it): the
+    /// uploads bucket when unset.
+    pub assets_bucket: Option<String>,
     /// Search.
     pub search: SearchTarget,
     /// The agent runtime.
@@ -232,6 +254,8 @@ pub struct LambdaEnv {
     pub memory_namespaces: (Option<String>, Option<String>),
     /// Refuse untagged tool functions.
     pub tool_tag_check: bool,
+    /// The SSRF guard of `http` and `mcp` tools (the stream function's).
+    pub http_tools: HttpToolsEnv,
     /// Authentication (not read by the jobs function).
     pub auth: Option<AuthEnv>,
     /// Allowed origins.
@@ -246,6 +270,48 @@ pub struct LambdaEnv {
     pub site_seed: Option<pika_domain::site::SiteConfig>,
     /// Claim names that differ from the defaults: user type, roles, custom data.
     pub claim_names: ClaimOverrides,
+}
+
+/// The settings of `http` and `mcp` tools.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HttpToolsEnv {
+    /// Hosts tools may call; empty: any public host.
+    pub allowed_hosts: Vec<String>,
+    /// Ranges opened despite the guard.
+    pub allow_private: Vec<pika_tool_adapters::http::IpNet>,
+    /// The secret holding the tools' header secrets.
+    pub secrets_arn: Option<String>,
+}
+
+fn comma_list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn read_http_tools(
+    get: &impl Fn(&'static str) -> Option<String>,
+) -> Result<HttpToolsEnv, EnvError> {
+    let allow_private = comma_list(get(HTTP_TOOLS_ALLOW_PRIVATE))
+        .iter()
+        .map(|raw| {
+            raw.parse().map_err(|e| EnvError {
+                variable: HTTP_TOOLS_ALLOW_PRIVATE,
+                problem: format!("{raw:?} is no address range: {e}"),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(HttpToolsEnv {
+        allowed_hosts: comma_list(get(HTTP_TOOLS_ALLOWED_HOSTS)),
+        allow_private,
+        secrets_arn: get(TOOL_SECRETS_ARN),
+    })
 }
 
 /// Claim names an identity provider uses instead of Pika's defaults.
@@ -368,6 +434,7 @@ impl LambdaEnv {
             table_prefix: need(TABLE_PREFIX)?,
             files_bucket: need(FILES_BUCKET)?,
             insights_bucket: need(INSIGHTS_BUCKET)?,
+            assets_bucket: get(ASSETS_BUCKET).filter(|_| function == FunctionKind::Api),
             search,
             runtime,
             guardrail,
@@ -377,6 +444,10 @@ impl LambdaEnv {
                 get(MEMORY_FACTS_NAMESPACE),
             ),
             tool_tag_check,
+            http_tools: match function {
+                FunctionKind::Stream => read_http_tools(&get)?,
+                FunctionKind::Api | FunctionKind::Jobs => HttpToolsEnv::default(),
+            },
             auth,
             // One CORS authority per endpoint: the stream function's URL
             // answers CORS itself, so its router adds no headers (browsers

@@ -23,6 +23,7 @@ pub mod fallbacks;
 pub mod jobs;
 pub mod logging;
 pub mod secrets;
+pub mod split_files;
 pub mod stage;
 pub mod stream_routes;
 

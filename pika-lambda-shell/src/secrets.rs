@@ -45,3 +45,32 @@ pub async fn hs256_key(client: &Client, arn: &str) -> Result<Vec<u8>, SecretErro
     }
     Ok(key)
 }
+
+/// The tools' header secrets in the secret `arn`: a JSON object of names to
+/// string values.
+///
+/// # Errors
+/// When the secret cannot be read or is not such an object; the message
+/// names the ARN, never a value.
+pub async fn tool_secrets(
+    client: &Client,
+    arn: &str,
+) -> Result<std::collections::BTreeMap<String, String>, SecretError> {
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            SecretError(format!(
+                "cannot read secret {arn}: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            ))
+        })?;
+    let text = out.secret_string.unwrap_or_default();
+    serde_json::from_str(&text).map_err(|_| {
+        SecretError(format!(
+            "secret {arn} must hold a JSON object of names to string values"
+        ))
+    })
+}

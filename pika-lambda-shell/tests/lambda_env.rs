@@ -61,6 +61,45 @@ fn a_complete_environment_reads_back() {
     );
     assert!(env.tool_tag_check, "tag checking is on unless turned off");
     assert!(matches!(env.auth, Some(AuthEnv::Jwt { .. })));
+    assert!(
+        env.http_tools.allow_private.is_empty(),
+        "private ranges stay closed"
+    );
+    let opened = read(
+        FunctionKind::Stream,
+        &[
+            ("PIKA_AUTH_MODE", "jwt"),
+            ("PIKA_JWKS_URL", "https://idp.example/jwks.json"),
+            ("PIKA_JWT_ISSUER", "https://idp.example"),
+            ("PIKA_JWT_AUDIENCE", "client"),
+            (
+                "PIKA_HTTP_TOOLS_ALLOWED_HOSTS",
+                "tools.example.com, api.example.com",
+            ),
+            ("PIKA_HTTP_TOOLS_ALLOW_PRIVATE", "10.0.0.0/16"),
+        ],
+    );
+    let opened = opened.unwrap();
+    assert_eq!(
+        opened.http_tools.allowed_hosts,
+        ["tools.example.com", "api.example.com"]
+    );
+    assert_eq!(opened.http_tools.allow_private.len(), 1);
+    let typo = read(
+        FunctionKind::Stream,
+        &[
+            ("PIKA_AUTH_MODE", "jwt"),
+            ("PIKA_JWKS_URL", "https://idp.example/jwks.json"),
+            ("PIKA_JWT_ISSUER", "https://idp.example"),
+            ("PIKA_JWT_AUDIENCE", "client"),
+            ("PIKA_HTTP_TOOLS_ALLOW_PRIVATE", "10.0.0.0/16, 10.1.0.0/33"),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        typo.contains("PIKA_HTTP_TOOLS_ALLOW_PRIVATE") && typo.contains("10.1.0.0/33"),
+        "{typo}"
+    );
     let api = read(
         FunctionKind::Api,
         &[

@@ -246,3 +246,76 @@ fn the_stream_function_reads_and_records_users() {
     assert!(on_users("dynamodb:GetItem"), "{statements:?}");
     assert!(on_users("dynamodb:PutItem"), "{statements:?}");
 }
+
+/// Tags' component modules live in the assets bucket: the api function,
+/// which uploads and serves them, may read and write `components/*` there
+/// (and is told the bucket); the other functions may not touch it.
+#[test]
+fn only_the_api_function_reaches_the_component_modules() {
+    let Some(template) = template() else { return };
+    let on_assets = |kind: &str, action: &str| {
+        statements_of(&template, kind).iter().any(|s| {
+            s["Action"].to_string().contains(action)
+                && s["Resource"].to_string().contains("AssetsBucket")
+        })
+    };
+    assert!(
+        on_assets("api", "s3:GetObject"),
+        "{:?}",
+        statements_of(&template, "api")
+    );
+    assert!(on_assets("api", "s3:PutObject"));
+    assert!(!on_assets("stream", "s3:"));
+    assert!(!on_assets("jobs", "s3:"));
+    let api = of_kind(&template, "AWS::Lambda::Function")
+        .into_iter()
+        .find(|(_, f)| f["Properties"]["Environment"]["Variables"]["PIKA_FUNCTION"] == "api")
+        .unwrap();
+    assert_eq!(
+        api.1["Properties"]["Environment"]["Variables"]["PIKA_ASSETS_BUCKET"]["Ref"],
+        "AssetsBucket"
+    );
+}
+
+/// The page loads component modules as scripts, without a token: the REST
+/// API lets `GET /components/{name}` through without the authorizer, and
+/// nothing else beside `/health`.
+#[test]
+fn only_health_and_component_modules_skip_the_authorizer() {
+    let Some(template) = template() else { return };
+    let resources: std::collections::HashMap<&String, &Value> =
+        of_kind(&template, "AWS::ApiGateway::Resource")
+            .into_iter()
+            .collect();
+    let mut open: Vec<String> = of_kind(&template, "AWS::ApiGateway::Method")
+        .into_iter()
+        .filter(|(_, m)| m["Properties"]["AuthorizationType"] == "NONE")
+        .filter(|(_, m)| m["Properties"]["HttpMethod"] != "OPTIONS")
+        .map(|(_, m)| {
+            let mut path = Vec::new();
+            let mut at = m["Properties"]["ResourceId"]["Ref"]
+                .as_str()
+                .map(String::from);
+            while let Some(id) = at {
+                let Some(r) = resources.get(&id) else { break };
+                path.push(
+                    r["Properties"]["PathPart"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_string(),
+                );
+                at = r["Properties"]["ParentId"]["Ref"]
+                    .as_str()
+                    .map(String::from);
+            }
+            path.reverse();
+            format!(
+                "{} /{}",
+                m["Properties"]["HttpMethod"].as_str().unwrap_or("?"),
+                path.join("/")
+            )
+        })
+        .collect();
+    open.sort();
+    assert_eq!(open, ["GET /components/{name}", "GET /health"]);
+}

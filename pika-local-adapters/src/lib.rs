@@ -14,13 +14,8 @@
 //! | (always) | `inline_tools` | the tool invoker for in-process tools |
 //! | (always) | `tool_text` | tool calls as `<tool_call>` text, for models without native tool calling |
 
-#[cfg(feature = "http-tools")]
-pub mod http_tools;
 pub mod inline_tools;
-#[cfg(feature = "mcp-tools")]
-pub mod mcp_tools;
 pub mod metrics;
-pub mod tool_dispatch;
 pub mod tool_text;
 
 #[cfg(feature = "embedded")]

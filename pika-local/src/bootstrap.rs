@@ -7,8 +7,8 @@ use pika_domain::agent::Agent;
 use pika_domain::chat_app::{ChatApp, ChatAppMode};
 use pika_domain::chrono::Utc;
 use pika_domain::features::{
-    EntityFeature, FeatureSet, FileUploadFeature, PromptInputFieldLabelFeature, SuggestionsFeature,
-    TracesFeature,
+    EntityFeature, FeatureSet, FileUploadFeature, PromptInputFieldLabelFeature, SimpleFeature,
+    SuggestionsFeature, TracesFeature,
 };
 use pika_domain::ids::{AgentId, ChatAppId};
 use pika_domain::site::SiteConfig;
@@ -26,7 +26,7 @@ fn everyone() -> AccessRules {
 }
 
 /// The local site: entities from `customData.accountId`, traces for
-/// everyone, the default prompt label and uploads allowed at site level.
+/// everyone, the default prompt label, tags, and uploads allowed at site level.
 pub fn site() -> SiteConfig {
     SiteConfig {
         features: FeatureSet {
@@ -42,6 +42,11 @@ pub fn site() -> SiteConfig {
             prompt_input_field_label: Some(PromptInputFieldLabelFeature {
                 enabled: true,
                 label: None,
+            }),
+            // On, with no tag defined: admins add tags with PUT /admin/tags.
+            tags: Some(SimpleFeature {
+                enabled: true,
+                settings: serde_json::Value::Null,
             }),
             ..FeatureSet::default()
         },

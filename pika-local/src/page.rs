@@ -23,6 +23,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("markdown.js", JS, include_str!("page/markdown.js")),
     ("chat.js", JS, include_str!("page/chat.js")),
     ("actions.js", JS, include_str!("page/actions.js")),
+    ("tags.js", JS, include_str!("page/tags.js")),
     (
         "style.css",
         "text/css; charset=utf-8",

@@ -8,17 +8,17 @@ use pika_http::auth::{AuthConfig, AuthMode, Authenticator, DevClaims, JwksSource
 use pika_http::dev_tokens::DevTokens;
 use pika_http::{router, ApiConfig, AppState, RateLimit};
 use pika_local_adapters::files::LocalFileStore;
-use pika_local_adapters::http_tools::{HttpToolInvoker, HttpToolsConfig, IpNet};
 use pika_local_adapters::inline_tools::{demo, InlineTools};
 use pika_local_adapters::knowledge::LocalKnowledge;
-use pika_local_adapters::mcp_tools::McpToolInvoker;
 use pika_local_adapters::metrics::JsonLinesMetrics;
 use pika_local_adapters::openai::{OpenAiCompatible, OpenAiConfig};
 use pika_local_adapters::search::TantivySearchIndex;
 use pika_local_adapters::sqlite::{SqliteDb, SqliteStores};
-use pika_local_adapters::tool_dispatch::ToolDispatcher;
 use pika_ports::{AgentRuntime, Clock, CompletionModel, Ports, SystemClock, UuidV7Ids};
 use pika_service::ServiceSettings;
+use pika_tool_adapters::dispatch::ToolDispatcher;
+use pika_tool_adapters::http::{HttpToolInvoker, HttpToolsConfig, IpNet};
+use pika_tool_adapters::mcp::McpToolInvoker;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 

@@ -223,7 +223,8 @@ function renderMessages(items, sessionId, readOnly) {
     if (m.role === 'user') {
       userBubble($('log'), m.content || '');
     } else {
-      const answer = answerBubble($('log'), readOnly ? {} : { onFeedback: feedback(sessionId) });
+      const tags = state.app ? state.app.tags : [];
+      const answer = answerBubble($('log'), readOnly ? { tags } : { onFeedback: feedback(sessionId), tags });
       answer.setText(m.content || '');
       answer.toolCalls(m.toolCalls);
       answer.citations(m.citations);
@@ -325,6 +326,7 @@ async function sendMessage(text) {
     answer = answerBubble(log, {
       onFeedback: (k, m) => feedback(turnSession)(k, m),
       onConfirm: (t, a) => confirmer(turnSession)(t, a),
+      tags: state.app ? state.app.tags : [],
     });
     $('stop').hidden = false;
     await readEvents(response, (name, data) => {

@@ -1,7 +1,7 @@
 // The conversation view: messages, the streamed answer, tool calls and
 // traces folded under it, verification and correction, feedback.
 
-import { renderMarkdown } from './markdown.js';
+import { renderAnswer } from './tags.js';
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -26,9 +26,10 @@ export function userBubble(log, text) {
 /**
  * An assistant answer: `update` renders new text, `event` takes stream
  * events, `finish` adds the feedback buttons. `onConfirm(toolUseId,
- * approve)` answers a tool's request for consent.
+ * approve)` answers a tool's request for consent; `tags` are the chat
+ * app's, drawn by their components.
  */
-export function answerBubble(log, { onFeedback, onConfirm } = {}) {
+export function answerBubble(log, { onFeedback, onConfirm, tags } = {}) {
   const item = el('article', 'msg assistant');
   item.setAttribute('aria-busy', 'true');
   item.append(el('h3', 'sr-only', 'Pika answered'));
@@ -58,8 +59,8 @@ export function answerBubble(log, { onFeedback, onConfirm } = {}) {
   let corrected = '';
   let inCorrection = false;
   const render = () => {
-    body.innerHTML = renderMarkdown(text);
-    correctionBody.innerHTML = renderMarkdown(corrected);
+    renderAnswer(body, text, tags);
+    renderAnswer(correctionBody, corrected, tags);
     if (item.getAttribute('aria-busy') === 'true') item.scrollIntoView({ block: 'nearest' });
   };
   const step = (title, value) => {

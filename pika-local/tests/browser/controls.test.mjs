@@ -210,3 +210,42 @@ test('an answer from a knowledge base lists its sources', async () => {
     await api('PUT', '/admin/agents/demo-agent', admin, original);
   }
 });
+
+test('a tag the chat app defines is drawn by its component; an unknown tag stays text', async () => {
+  const admin = await adminToken();
+  const module = [
+    "customElements.define('pika-chart', class extends HTMLElement {",
+    '  connectedCallback() {',
+    '    const values = JSON.parse(this.textContent).values;',
+    "    this.setAttribute('role', 'img');",
+    '    this.textContent = `Chart of ${values.length} values`;',
+    '  }',
+    '});',
+  ].join('\n');
+  const stored = await fetch(`${BASE}/admin/components/chart.js`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'text/javascript' },
+    body: module,
+  });
+  assert.equal(stored.status, 204, await stored.text());
+  const tag = { tag: 'chart', description: 'A bar chart.', component: { element: 'pika-chart', module: 'chart.js' } };
+  const saved = await api('PUT', '/admin/tags/chart', admin, tag);
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  try {
+    await page.reload();
+    await page.getByRole('button', { name: 'New chat' }).click();
+    // The fake model repeats the question, a word at a time: the tag
+    // arrives in pieces and is drawn once whole.
+    await ask(page, 'Draw <chart>{"values": [4, 8, 15]}</chart> and <nope>kept</nope>');
+    const answer = page.locator('.msg.assistant').last();
+    await answer.locator('pika-chart', { hasText: 'Chart of 3 values' }).waitFor();
+    await answer.locator('.answer-text', { hasText: '<nope>kept</nope>' }).waitFor();
+    assert.equal(await answer.locator('nope').count(), 0, 'an unknown tag is never an element');
+    const id = await page.locator('#sessions button[aria-current="true"]').getAttribute('data-session-id');
+    await page.reload();
+    await page.locator(`#sessions button[data-session-id="${id}"]`).click();
+    await page.locator('.msg.assistant pika-chart', { hasText: 'Chart of 3 values' }).waitFor();
+  } finally {
+    await api('DELETE', '/admin/tags/chart', admin);
+  }
+});

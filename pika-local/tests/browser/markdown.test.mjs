@@ -22,3 +22,19 @@ test('code blocks, inline code, emphasis and lists', () => {
   assert.ok(html.includes('<ul><li>one</li><li>two</li></ul>') && html.includes('<ol><li>first</li></ol>'), html);
   assert.ok(html.includes('<pre><code class="language-rust">fn main() { &quot;&lt;b&gt;&quot; }</code></pre>'), html);
 });
+
+test('known tags are cut out of an answer; unknown ones and unfinished ones are not drawn', async () => {
+  const { splitTags } = await import('../../src/page/tags.js');
+  const known = ['chart', 'pika.map'];
+  assert.deepEqual(splitTags('a <chart kind="bar" onclick="x()">{"v":1}</chart> b <nope>c</nope>', known), [
+    { text: 'a ' },
+    { tag: 'chart', attrs: [['kind', 'bar']], content: '{"v":1}', open: false },
+    { text: ' b <nope>c</nope>' },
+  ]);
+  assert.deepEqual(splitTags('x <pika.map>Perth', known), [
+    { text: 'x ' },
+    { tag: 'pika.map', attrs: [], content: 'Perth', open: true },
+  ]);
+  assert.deepEqual(splitTags('<pikaXmap>no</pikaXmap>', known), [{ text: '<pikaXmap>no</pikaXmap>' }]);
+  assert.deepEqual(splitTags('plain', []), [{ text: 'plain' }]);
+});

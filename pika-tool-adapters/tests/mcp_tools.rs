@@ -3,15 +3,15 @@
 //! arguments and brings back its result, a tool error is the model's to
 //! read, the SSRF guard refuses a loopback server unless opened, and a
 //! whole turn calls the tool through the chat service.
-#![cfg(feature = "mcp-tools")]
+#![cfg(feature = "mcp")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use pika_domain::tool::http::{HttpEndpoint, HttpMethod};
 use pika_domain::tool::{ExecutionType, Tool};
-use pika_local_adapters::http_tools::HttpToolsConfig;
-use pika_local_adapters::mcp_tools::McpToolInvoker;
 use pika_ports::{ErrorKind, ToolInvocation, ToolInvoker};
 use pika_testkit::fixtures;
+use pika_tool_adapters::http::HttpToolsConfig;
+use pika_tool_adapters::mcp::McpToolInvoker;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig,

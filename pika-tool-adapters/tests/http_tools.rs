@@ -5,7 +5,7 @@
 //! refused in every spelling (decimal, hex, IPv4-mapped IPv6), a name that
 //! resolves to one (DNS rebinding), a redirect to one, a host off the
 //! allow-list — each before any connection is made.
-#![cfg(feature = "http-tools")]
+#![cfg(feature = "http")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use axum::extract::{Query, State};
@@ -16,9 +16,9 @@ use axum::{Json, Router};
 use futures::future::BoxFuture;
 use pika_domain::tool::http::{HttpEndpoint, HttpMethod};
 use pika_domain::tool::ExecutionType;
-use pika_local_adapters::http_tools::{HttpToolInvoker, HttpToolsConfig, IpNet, Resolve};
 use pika_ports::{ErrorKind, ToolInvocation, ToolInvoker};
 use pika_testkit::fixtures;
+use pika_tool_adapters::http::{HttpToolInvoker, HttpToolsConfig, IpNet, Resolve};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

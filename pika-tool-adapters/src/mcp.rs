@@ -6,7 +6,7 @@
 //! timeout. A result the server marks as an error is `Invalid` (the model
 //! reads why and may try again).
 
-use crate::http_tools::{HttpToolInvoker, HttpToolsConfig};
+use crate::http::{HttpToolInvoker, HttpToolsConfig};
 use async_trait::async_trait;
 use pika_domain::tool::ExecutionType;
 use pika_ports::{PortError, PortResult, ToolInvocation, ToolInvoker};
