@@ -124,6 +124,18 @@ export class Functions extends Construct {
     });
     this.agentRole.addToPolicy(invokeTaggedTools(stack, ['lambda:InvokeFunction']));
 
+    // http/mcp tools: the stream runs them, the api lists an mcp server's
+    // tools when an admin saves one; both through the same guard.
+    const httpTools: Record<string, string> = {
+      ...(config.httpToolsAllowedHosts.length > 0
+        ? { PIKA_HTTP_TOOLS_ALLOWED_HOSTS: config.httpToolsAllowedHosts.join(',') }
+        : {}),
+      ...(config.httpToolsAllowPrivate.length > 0
+        ? { PIKA_HTTP_TOOLS_ALLOW_PRIVATE: config.httpToolsAllowPrivate.join(',') }
+        : {}),
+      ...(config.toolSecretsArn ? { PIKA_TOOL_SECRETS_ARN: config.toolSecretsArn } : {}),
+    };
+
     const apiEnv: Record<string, string> = {
       PIKA_FUNCTION: 'api',
       ...common,
@@ -131,6 +143,7 @@ export class Functions extends Construct {
       // (only the api may write the config table); then PUT /admin/site.
       PIKA_SITE_CONFIG: config.siteConfig,
       PIKA_ASSETS_BUCKET: storage.assetsBucket.bucketName,
+      ...httpTools,
       ...(config.insightsModelId ? { PIKA_INSIGHTS_MODEL_ID: config.insightsModelId } : {}),
       ...memory,
       ...(config.authorizer ? { PIKA_AUTH_MODE: 'authorizer' } : jwt),
@@ -145,13 +158,7 @@ export class Functions extends Construct {
         : {}),
       ...memory,
       PIKA_TOOL_TAG_CHECK: 'true',
-      ...(config.httpToolsAllowedHosts.length > 0
-        ? { PIKA_HTTP_TOOLS_ALLOWED_HOSTS: config.httpToolsAllowedHosts.join(',') }
-        : {}),
-      ...(config.httpToolsAllowPrivate.length > 0
-        ? { PIKA_HTTP_TOOLS_ALLOW_PRIVATE: config.httpToolsAllowPrivate.join(',') }
-        : {}),
-      ...(config.toolSecretsArn ? { PIKA_TOOL_SECRETS_ARN: config.toolSecretsArn } : {}),
+      ...httpTools,
       ...jwt,
       // No PIKA_CORS_ORIGINS: the function URL's own CORS configuration is
       // the one authority for the stream (api.ts).
@@ -205,11 +212,12 @@ export class Functions extends Construct {
     grantTable(t.config, this.stream, false);
     storage.filesBucket.grantRead(this.stream);
     auth.jwtSecret?.grantRead(this.stream);
-    // The operator's tool secret (their own, not the stack's): read only.
+    // The operator's tool secret (their own, not the stack's): read only,
+    // by the functions that call tools' servers.
     if (config.toolSecretsArn) {
-      secretsmanager.Secret.fromSecretCompleteArn(this, 'ToolSecrets', config.toolSecretsArn).grantRead(
-        this.stream,
-      );
+      const toolSecrets = secretsmanager.Secret.fromSecretCompleteArn(this, 'ToolSecrets', config.toolSecretsArn);
+      toolSecrets.grantRead(this.stream);
+      toolSecrets.grantRead(this.api);
     }
     this.stream.addToRolePolicy(
       bedrockModels(stack, ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']),

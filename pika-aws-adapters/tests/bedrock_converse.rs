@@ -47,6 +47,7 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
         session_attributes: Map::new(),
         guardrail: None,
         knowledge_bases: Vec::new(),
+        collaborators: Vec::new(),
     }
 }
 

@@ -58,6 +58,7 @@ fn request(messages: Vec<ConversationMessage>) -> AgentRequest {
         session_attributes: attributes,
         guardrail: None,
         knowledge_bases: Vec::new(),
+        collaborators: Vec::new(),
     }
 }
 

@@ -181,6 +181,7 @@ async fn the_inline_agent_sends_its_knowledge_bases_and_reports_bedrocks_citatio
             }],
             max_results: 4,
         }],
+        collaborators: Vec::new(),
     };
 
     let events = ok_events(collect(runtime.invoke(request).await.unwrap()).await);

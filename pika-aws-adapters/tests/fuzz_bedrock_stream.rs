@@ -132,6 +132,7 @@ fn ask() -> AgentRequest {
         session_attributes: Map::new(),
         guardrail: None,
         knowledge_bases: Vec::new(),
+        collaborators: Vec::new(),
     }
 }
 

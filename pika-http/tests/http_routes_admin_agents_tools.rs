@@ -309,3 +309,52 @@ async fn a_chat_apps_intents_name_existing_agents() {
         "conflict",
     );
 }
+
+#[tokio::test]
+async fn an_mcp_tool_posted_without_functions_gets_its_servers() {
+    let api = Api::new().await;
+    let root = admin();
+    let mut mcp = fixtures::inline_tool("orders", "order_status");
+    mcp.execution_type = ExecutionType::Mcp;
+    mcp.mcp = Some(pika_domain::tool::http::HttpEndpoint {
+        url: "https://mcp.example.com/mcp".into(),
+        method: pika_domain::tool::http::HttpMethod::Post,
+        headers: Default::default(),
+    });
+    let listed = fixtures::inline_tool("x", "order_status").function_schema;
+    let mut body = serde_json::to_value(&mcp).unwrap();
+    body["functionSchema"] = json!([]);
+
+    // Where no executor runs mcp tools, the kind is refused as such.
+    let refused = api.post("/admin/tools", &root, body.clone()).await;
+    problem(&refused, 400, "invalid_request");
+    assert!(
+        refused.json()["detail"].as_str().unwrap().contains("mcp"),
+        "{}",
+        refused.text()
+    );
+
+    api.fakes.tool_invoker.serve_mcp(listed.clone());
+    let created = expect(&api.post("/admin/tools", &root, body).await, 201);
+    assert_eq!(
+        created["functionSchema"],
+        serde_json::to_value(&listed).unwrap()
+    );
+    let read = expect(&api.get("/admin/tools/orders", &root).await, 200);
+    assert_eq!(read["functionSchema"][0]["name"], "order_status");
+
+    // An empty list from the server is the admin's error, not an empty tool.
+    api.fakes.tool_invoker.serve_mcp(Vec::new());
+    let mut again = read.clone();
+    again["functionSchema"] = json!([]);
+    let none = call(&api, Method::PUT, "/admin/tools/orders", &root, Some(again)).await;
+    problem(&none, 400, "invalid_request");
+    assert!(
+        none.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no function"),
+        "{}",
+        none.text()
+    );
+}

@@ -36,6 +36,9 @@ impl FunctionKind {
                 INSIGHTS_MODEL_ID,
                 CORS_ORIGINS,
                 ASSETS_BUCKET,
+                HTTP_TOOLS_ALLOWED_HOSTS,
+                HTTP_TOOLS_ALLOW_PRIVATE,
+                TOOL_SECRETS_ARN,
             ],
             Self::Stream => &[
                 GUARDRAIL_ID,
@@ -444,9 +447,11 @@ impl LambdaEnv {
                 get(MEMORY_FACTS_NAMESPACE),
             ),
             tool_tag_check,
+            // The stream runs http/mcp tools; the api lists an mcp
+            // server's tools when an admin saves one, through the same guard.
             http_tools: match function {
-                FunctionKind::Stream => read_http_tools(&get)?,
-                FunctionKind::Api | FunctionKind::Jobs => HttpToolsEnv::default(),
+                FunctionKind::Stream | FunctionKind::Api => read_http_tools(&get)?,
+                FunctionKind::Jobs => HttpToolsEnv::default(),
             },
             auth,
             // One CORS authority per endpoint: the stream function's URL

@@ -56,6 +56,7 @@ fn request() -> AgentRequest {
         session_attributes: Map::new(),
         guardrail: None,
         knowledge_bases: Vec::new(),
+        collaborators: Vec::new(),
     }
 }
 

@@ -62,6 +62,7 @@ fn ask(question: &str, max_output_tokens: u32) -> AgentRequest {
         session_attributes: Map::new(),
         guardrail: None,
         knowledge_bases: Vec::new(),
+        collaborators: Vec::new(),
     }
 }
 

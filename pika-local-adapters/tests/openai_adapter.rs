@@ -29,6 +29,7 @@ pub(crate) fn request(messages: Vec<ConversationMessage>, tools: Vec<ToolSpec>) 
         session_attributes: Map::new(),
         guardrail: None,
         knowledge_bases: Vec::new(),
+        collaborators: Vec::new(),
     }
 }
 

@@ -31,6 +31,7 @@ fn request() -> AgentRequest {
         session_attributes: Map::new(),
         guardrail: None,
         knowledge_bases: Vec::new(),
+        collaborators: Vec::new(),
     }
 }
 

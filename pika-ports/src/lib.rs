@@ -53,8 +53,8 @@ pub use metrics::{Metric, MetricBatch, MetricUnit, MetricsSink};
 pub use models::{Completion, CompletionModel, CompletionPurpose, CompletionRequest};
 pub use page::{Cursor, Page, PageRequest};
 pub use runtime::{
-    AgentRequest, AgentRuntime, ContentBlock, ConversationMessage, KnowledgeBaseRequest,
-    RuntimeEvent, RuntimeStream, StopReason, ToolSpec,
+    AgentRequest, AgentRuntime, CollaboratorRequest, ContentBlock, ConversationMessage,
+    KnowledgeBaseRequest, RuntimeEvent, RuntimeStream, StopReason, ToolSpec,
 };
 pub use search::{SearchDocument, SearchHit, SearchIndex, SearchQuery, SearchSort};
 pub use sessions::{SessionPatch, SessionStore, TurnRecord};

@@ -114,6 +114,31 @@ pub struct AgentRequest {
     /// that search them themselves ([`AgentRuntime::retrieves_knowledge`]);
     /// empty for the others, which get a search tool among `tools`.
     pub knowledge_bases: Vec<KnowledgeBaseRequest>,
+    /// The agents the model may hand questions to, for runtimes that run
+    /// collaboration themselves ([`AgentRuntime::collaborates`]); empty for
+    /// the others, which get an `ask_{agentId}` tool per collaborator.
+    pub collaborators: Vec<CollaboratorRequest>,
+}
+
+/// An agent a runtime lets the model consult on its own (a Bedrock inline
+/// agent's collaborator). Its tools that come back to the caller (no
+/// `lambda_arn`) are returned as tool uses like the agent's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollaboratorRequest {
+    /// Its name, unique within the request (the agent's id).
+    pub name: String,
+    /// When the agent should ask it (what it is for).
+    pub when_to_ask: String,
+    /// Its own instruction.
+    pub instruction: String,
+    /// Its model.
+    pub model_id: String,
+    /// Its functions.
+    pub tools: Vec<ToolSpec>,
+    /// Its knowledge bases, with the caller's filters.
+    pub knowledge_bases: Vec<KnowledgeBaseRequest>,
+    /// Its guardrail.
+    pub guardrail: Option<GuardrailConfig>,
 }
 
 /// A knowledge base a runtime searches itself.
@@ -222,6 +247,13 @@ pub trait AgentRuntime: Send + Sync {
     /// `citations` trace of [`pika_domain::knowledge::Citation`]s). Default:
     /// no — the caller offers a search tool and runs it.
     fn retrieves_knowledge(&self) -> bool {
+        false
+    }
+
+    /// Whether this runtime runs collaborators itself (given in
+    /// [`AgentRequest::collaborators`]). Default: no — the caller offers
+    /// each collaborator as a tool and runs its answer.
+    fn collaborates(&self) -> bool {
         false
     }
 

@@ -38,4 +38,21 @@ pub trait ToolInvoker: Send + Sync {
     /// of any other kind, so it never fails at call time for want of an
     /// executor.
     fn kinds(&self) -> Vec<pika_domain::tool::ExecutionType>;
+
+    /// The functions `tool` offers, read from the tool itself where its kind
+    /// can say (an MCP server's `tools/list`), so an administrator need not
+    /// declare them. `None`: this kind's functions are declared, not
+    /// discovered. Default: `None`.
+    ///
+    /// # Errors
+    /// - `Invalid` when the tool's address or headers are unusable (refused
+    ///   by the SSRF guard, say).
+    /// - `Transient` when its server cannot be reached or times out.
+    async fn discover(
+        &self,
+        tool: &Tool,
+    ) -> PortResult<Option<Vec<pika_domain::tool::FunctionSchema>>> {
+        let _ = tool;
+        Ok(None)
+    }
 }

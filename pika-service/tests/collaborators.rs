@@ -230,3 +230,55 @@ async fn a_turn_stopped_while_a_collaborator_answers_still_books_its_calls() {
     // The collaborator's text never reached the user.
     assert!(!text_of(&events).contains("Looking it up"));
 }
+
+#[tokio::test]
+async fn a_runtime_that_collaborates_itself_gets_the_collaborators_and_pika_runs_their_tools() {
+    let mut billing = helper("billing", "billing-model", &[]);
+    let invoices = fixtures::inline_tool("invoices", "lookup_invoice");
+    billing.tool_ids = vec![invoices.tool_id.clone()];
+    let p = platform(&["billing"], vec![billing]).await;
+    use pika_ports::ToolStore;
+    p.fakes.tools.create(&invoices).await.unwrap();
+    p.fakes.runtime.collaborate_natively(true);
+    p.fakes
+        .tool_invoker
+        .on("lookup_invoice", |_| Ok(json!({ "amount": "42 EUR" })));
+    // The runtime's collaborator asks for its tool (a return of control),
+    // then the supervisor answers.
+    p.fakes.runtime.push(Script::tool_call(
+        "inv#0@BILLING",
+        "lookup_invoice",
+        json!({ "query": "alice" }),
+    ));
+    p.fakes
+        .runtime
+        .push(Script::answer("Your last invoice is 42 EUR."));
+    let alice = fixtures::customer("alice");
+
+    let (_, events) = p.first_turn(&alice, "How much was my last invoice?").await;
+
+    let requests = p.fakes.runtime.requests();
+    let first = &requests[0];
+    // No ask_ tool: the runtime consults the collaborator itself.
+    assert!(first
+        .tools
+        .iter()
+        .all(|t| !t.name.as_str().starts_with("ask_")));
+    assert_eq!(first.collaborators.len(), 1);
+    let c = &first.collaborators[0];
+    assert_eq!(c.name, "billing");
+    assert_eq!(c.model_id, "billing-model");
+    assert!(c.instruction.contains("billing specialist"));
+    assert!(c.when_to_ask.contains("billing specialist"));
+    let offered: Vec<&str> = c.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(offered, ["lookup_invoice"]);
+    // Pika ran the collaborator's tool, and the answer reached the user.
+    let calls = p.fakes.tool_invoker.calls_of("lookup_invoice");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].tool.tool_id, invoices.tool_id);
+    assert_eq!(text_of(&events), "Your last invoice is 42 EUR.");
+    assert!(
+        requests[1].collaborators.len() == 1,
+        "defined on every call"
+    );
+}

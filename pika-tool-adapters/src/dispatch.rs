@@ -3,7 +3,7 @@
 //! deployment offers every kind it has an executor for through one port.
 
 use async_trait::async_trait;
-use pika_domain::tool::ExecutionType;
+use pika_domain::tool::{ExecutionType, FunctionSchema, Tool};
 use pika_ports::{PortError, PortResult, ToolInvocation, ToolInvoker};
 use serde_json::Value;
 use std::sync::Arc;
@@ -38,6 +38,14 @@ impl ToolInvoker for ToolDispatcher {
             None => Err(PortError::permanent(format!(
                 "no executor for {kind:?} tools in this deployment"
             ))),
+        }
+    }
+
+    async fn discover(&self, tool: &Tool) -> PortResult<Option<Vec<FunctionSchema>>> {
+        let kind = tool.execution_type;
+        match self.invokers.iter().find(|i| i.kinds().contains(&kind)) {
+            Some(invoker) => invoker.discover(tool).await,
+            None => Ok(None),
         }
     }
 

@@ -6,12 +6,15 @@
 //! timeout. A result the server marks as an error is `Invalid` (the model
 //! reads why and may try again).
 
+mod functions;
+
 use crate::http::{HttpToolInvoker, HttpToolsConfig};
 use async_trait::async_trait;
-use pika_domain::tool::ExecutionType;
+use pika_domain::tool::{ExecutionType, FunctionSchema, Tool};
 use pika_ports::{PortError, PortResult, ToolInvocation, ToolInvoker};
 use reqwest013 as reqwest;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig};
+use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ServiceExt;
@@ -36,9 +39,8 @@ impl McpToolInvoker {
     }
 
     /// A client that connects only to the address checked for `url`.
-    async fn client(&self, url: &Url, call: &ToolInvocation) -> PortResult<reqwest::Client> {
-        let endpoint = call
-            .tool
+    async fn client(&self, url: &Url, tool: &Tool) -> PortResult<reqwest::Client> {
+        let endpoint = tool
             .mcp
             .as_ref()
             .ok_or_else(|| PortError::invalid("the tool declares no mcp server"))?;
@@ -51,8 +53,7 @@ impl McpToolInvoker {
                 .map_err(|e| PortError::invalid(format!("bad header value for {name}: {e}")))?;
             headers.insert(name, value);
         }
-        let timeout = call
-            .tool
+        let timeout = tool
             .execution_timeout_ms
             .map_or(self.default_timeout, Duration::from_millis);
         let mut builder = reqwest::Client::builder()
@@ -70,18 +71,30 @@ impl McpToolInvoker {
     }
 }
 
-#[async_trait]
-impl ToolInvoker for McpToolInvoker {
-    async fn invoke(&self, call: ToolInvocation) -> PortResult<Value> {
-        let raw = call
-            .tool
+impl McpToolInvoker {
+    /// A session with `tool`'s server, through the guard.
+    async fn session(&self, tool: &Tool) -> PortResult<RunningService<RoleClient, ClientConfig>> {
+        let raw = tool
             .mcp
             .as_ref()
             .map(|e| e.url.clone())
             .ok_or_else(|| PortError::invalid("the tool declares no mcp server"))?;
         let url = Url::parse(&raw)
             .map_err(|e| PortError::invalid(format!("the MCP server's URL does not parse: {e}")))?;
-        let client = self.client(&url, &call).await?;
+        let client = self.client(&url, tool).await?;
+        let transport = StreamableHttpClientTransport::with_client(
+            client,
+            StreamableHttpClientTransportConfig::with_uri(url.as_str()),
+        );
+        ClientConfig::default().serve(transport).await.map_err(|e| {
+            PortError::transient(format!("the MCP server did not start a session: {e}"))
+        })
+    }
+}
+
+#[async_trait]
+impl ToolInvoker for McpToolInvoker {
+    async fn invoke(&self, call: ToolInvocation) -> PortResult<Value> {
         let arguments: Map<String, Value> = match call.input {
             Value::Object(map) => map,
             Value::Null => Map::new(),
@@ -91,16 +104,7 @@ impl ToolInvoker for McpToolInvoker {
                 )))
             }
         };
-        let transport = StreamableHttpClientTransport::with_client(
-            client,
-            StreamableHttpClientTransportConfig::with_uri(url.as_str()),
-        );
-        let session = ClientConfig::default()
-            .serve(transport)
-            .await
-            .map_err(|e| {
-                PortError::transient(format!("the MCP server did not start a session: {e}"))
-            })?;
+        let session = self.session(&call.tool).await?;
         let called = session
             .call_tool(
                 CallToolRequestParams::new(call.function.to_string()).with_arguments(arguments),
@@ -111,6 +115,17 @@ impl ToolInvoker for McpToolInvoker {
         let result = called
             .map_err(|e| PortError::transient(format!("the MCP server's tool call failed: {e}")))?;
         output(result)
+    }
+
+    /// The server's tools (`tools/list`, every page) as functions.
+    async fn discover(&self, tool: &Tool) -> PortResult<Option<Vec<FunctionSchema>>> {
+        let session = self.session(tool).await?;
+        let listed = session.list_all_tools().await;
+        let _ = session.cancel().await;
+        let listed = listed.map_err(|e| {
+            PortError::transient(format!("the MCP server did not list its tools: {e}"))
+        })?;
+        Ok(Some(functions::of_server(&listed)))
     }
 
     fn kinds(&self) -> Vec<ExecutionType> {

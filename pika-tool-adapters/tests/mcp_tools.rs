@@ -45,8 +45,11 @@ impl ServerHandler for Orders {
         .as_object()
         .cloned()
         .unwrap();
+        let cancel = rmcp::model::Tool::new("cancel_order", "Cancels an order", schema.clone())
+            .annotate(rmcp::model::ToolAnnotations::new().destructive(true));
         Ok(ListToolsResult::with_all_items(vec![
             rmcp::model::Tool::new("order_status", "Status of an order", schema),
+            cancel,
         ]))
     }
 
@@ -195,4 +198,64 @@ async fn a_turn_calls_an_mcp_tool() {
     assert_eq!(answer.tool_calls[0].output["status"], "shipped");
     let second = fakes.runtime.requests().pop().unwrap();
     assert!(format!("{:?}", second.messages.last().unwrap()).contains("shipped"));
+}
+
+#[tokio::test]
+async fn an_mcp_tool_saved_without_functions_gets_the_ones_its_server_lists() {
+    use pika_service::{AdminService, ConfigCache, ServiceError, ServiceSettings};
+    use pika_tool_adapters::dispatch::ToolDispatcher;
+
+    let url = serve().await;
+    let fakes = pika_testkit::FakePorts::with_site(fixtures::site());
+    let mut ports = fakes.ports();
+    ports.tool_invoker =
+        Arc::new(ToolDispatcher::new().with(Arc::new(McpToolInvoker::new(loopback_open()))));
+    let config = Arc::new(ConfigCache::new(
+        ports.clone(),
+        ServiceSettings::default().config_ttl,
+    ));
+    let admin = AdminService::new(ports, config);
+    let root = fixtures::site_admin("root");
+
+    let mut declared_none = mcp_tool(&url);
+    declared_none.function_schema.clear();
+    let saved = admin.create_tool(&root, declared_none).await.unwrap();
+
+    let names: Vec<&str> = saved
+        .function_schema
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names, ["order_status", "cancel_order"]);
+    let status = &saved.function_schema[0];
+    assert_eq!(status.description, "Status of an order");
+    assert!(status.parameters["orderId"].required);
+    assert!(!status.require_confirmation);
+    assert!(
+        saved.function_schema[1].require_confirmation,
+        "a tool the server calls destructive asks the user first"
+    );
+    use pika_ports::ToolStore;
+    let stored = fakes.tools.get(&saved.tool_id).await.unwrap().unwrap();
+    assert_eq!(stored.function_schema, saved.function_schema);
+
+    // A server the guard refuses is the admin's error, with the reason.
+    let mut closed = mcp_tool("http://127.0.0.1:9/mcp");
+    closed.tool_id = pika_domain::ids::ToolId::parse("closed").unwrap();
+    closed.function_schema.clear();
+    let guarded = AdminService::new(
+        {
+            let mut p = fakes.ports();
+            p.tool_invoker = Arc::new(McpToolInvoker::new(HttpToolsConfig::default()));
+            p
+        },
+        Arc::new(ConfigCache::new(
+            fakes.ports(),
+            ServiceSettings::default().config_ttl,
+        )),
+    );
+    match guarded.create_tool(&root, closed).await {
+        Err(ServiceError::Invalid(why)) => assert!(why.contains("127.0.0.1"), "{why}"),
+        other => panic!("{other:?}"),
+    }
 }

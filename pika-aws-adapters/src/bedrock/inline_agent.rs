@@ -3,6 +3,7 @@
 //! orchestrates, and returns control when it wants a tool run.
 
 use super::errors::{call_error, stream_error};
+use super::inline_collaborators::{collaborators, guardrail};
 use super::inline_events::InlineParser;
 use super::inline_wire::{action_groups, call};
 use super::knowledge::inline_knowledge_bases;
@@ -13,7 +14,7 @@ use async_trait::async_trait;
 use aws_sdk_bedrockagentruntime::primitives::event_stream::EventReceiver;
 use aws_sdk_bedrockagentruntime::types::error::InlineAgentResponseStreamError;
 use aws_sdk_bedrockagentruntime::types::{
-    GuardrailConfigurationWithArn, InlineAgentResponseStream, StreamingConfigurations,
+    AgentCollaboration, InlineAgentResponseStream, StreamingConfigurations,
 };
 use aws_sdk_bedrockagentruntime::Client;
 use futures::future::BoxFuture;
@@ -85,25 +86,24 @@ impl AgentRuntime for InlineAgentRuntime {
         true
     }
 
+    /// Bedrock consults collaborators itself, the agent as supervisor.
+    fn collaborates(&self) -> bool {
+        true
+    }
+
     async fn invoke(&self, request: AgentRequest) -> PortResult<RuntimeStream> {
         let inline = call(&request)?;
         // The agent's own guardrail, else the site's.
-        let guardrail = match request
+        let guardrail = request
             .guardrail
             .as_ref()
             .or(self.options.guardrail.as_ref())
-        {
-            Some(g) => Some(
-                GuardrailConfigurationWithArn::builder()
-                    .guardrail_identifier(&g.guardrail_identifier)
-                    .guardrail_version(&g.guardrail_version)
-                    .build()
-                    .map_err(|e| PortError::invalid(format!("bad guardrail configuration: {e}")))?,
-            ),
-            None => None,
-        };
+            .map(guardrail)
+            .transpose()?;
         let groups = action_groups(&request.tools)?;
         let bases = inline_knowledge_bases(&request.knowledge_bases)?;
+        let (collaborators, configurations) = collaborators(&request.collaborators)?;
+        let supervising = !collaborators.is_empty();
         // Bedrock's references do not name their knowledge base; with one,
         // it is that one.
         let knowledge_base = match request.knowledge_bases.as_slice() {
@@ -126,6 +126,9 @@ impl AgentRuntime for InlineAgentRuntime {
             .set_action_groups((!groups.is_empty()).then_some(groups))
             .set_knowledge_bases((!bases.is_empty()).then_some(bases))
             .set_guardrail_configuration(guardrail)
+            .set_agent_collaboration(supervising.then_some(AgentCollaboration::Supervisor))
+            .set_collaborators(supervising.then_some(collaborators))
+            .set_collaborator_configurations(supervising.then_some(configurations))
             .set_input_text(inline.input_text)
             .inline_session_state(inline.session_state)
             .enable_trace(true)

@@ -124,7 +124,7 @@ impl InlineParser {
                 InvocationInputMember::FunctionInvocationInput(call) => {
                     self.returned_control = true;
                     self.out.push(RuntimeEvent::ToolUse {
-                        tool_use_id: tool_use_id(&invocation_id, index),
+                        tool_use_id: tool_use_id(&invocation_id, index, call.agent_id.as_deref()),
                         name: call.function.unwrap_or(call.action_group),
                         input: arguments(call.parameters.as_deref().unwrap_or_default()),
                     });

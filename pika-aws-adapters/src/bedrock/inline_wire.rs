@@ -19,6 +19,8 @@ use std::collections::HashMap;
 
 /// Separates the invocation id from the call's position in a tool-use id.
 const ID_SEPARATOR: char = '#';
+/// Separates the call's position from the collaborator that asked for it.
+const AGENT_SEPARATOR: char = '@';
 
 /// What one `InvokeInlineAgent` call sends besides the agent's definition.
 #[derive(Debug)]
@@ -29,11 +31,24 @@ pub(super) struct InlineCall {
     pub(super) session_state: InlineSessionState,
 }
 
-/// The id of the `index`th call of the return of control `invocation_id`.
-/// The invocation id travels inside it, so the call carrying the results
-/// can name the invocation without the adapter keeping state.
-pub(super) fn tool_use_id(invocation_id: &str, index: usize) -> String {
-    format!("{invocation_id}{ID_SEPARATOR}{index}")
+/// The id of the `index`th call of the return of control `invocation_id`,
+/// asked for by the collaborator `agent` (`None`: the agent itself). Both
+/// travel inside it, so the call carrying the results can name the
+/// invocation and the collaborator without the adapter keeping state.
+pub(super) fn tool_use_id(invocation_id: &str, index: usize, agent: Option<&str>) -> String {
+    match agent.filter(|a| !a.is_empty()) {
+        Some(agent) => format!("{invocation_id}{ID_SEPARATOR}{index}{AGENT_SEPARATOR}{agent}"),
+        None => format!("{invocation_id}{ID_SEPARATOR}{index}"),
+    }
+}
+
+/// The collaborator a tool-use id's call came from.
+fn agent_of(tool_use_id: &str) -> Option<&str> {
+    tool_use_id
+        .rsplit_once(ID_SEPARATOR)
+        .and_then(|(_, position)| position.split_once(AGENT_SEPARATOR))
+        .map(|(_, agent)| agent)
+        .filter(|agent| !agent.is_empty())
 }
 
 /// The invocation a tool-use id belongs to.
@@ -188,6 +203,7 @@ fn tool_results(
             .action_group(function)
             .function(function)
             .response_body("TEXT", body)
+            .set_agent_id(agent_of(tool_use_id).map(str::to_string))
             .build()
             .map_err(refused)?;
         results.push(InvocationResultMember::FunctionResult(result));
@@ -271,9 +287,13 @@ mod tests {
 
     #[test]
     fn the_invocation_id_travels_in_the_tool_use_id() {
-        let id = tool_use_id("a1b2-c3#d4", 2);
+        let id = tool_use_id("a1b2-c3#d4", 2, None);
         assert_eq!(invocation_of(&id), Some("a1b2-c3#d4"));
+        assert_eq!(agent_of(&id), None);
         assert_eq!(invocation_of("toolu_123"), None);
+        let asked = tool_use_id("a1b2", 0, Some("AGENT01"));
+        assert_eq!(invocation_of(&asked), Some("a1b2"));
+        assert_eq!(agent_of(&asked), Some("AGENT01"));
     }
 
     #[test]

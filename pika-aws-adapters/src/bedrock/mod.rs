@@ -28,6 +28,7 @@ mod converse_wire;
 mod document;
 mod errors;
 mod inline_agent;
+mod inline_collaborators;
 mod inline_events;
 mod inline_wire;
 mod knowledge;

@@ -180,6 +180,7 @@ mod tests {
             session_attributes: Map::new(),
             guardrail: None,
             knowledge_bases: Vec::new(),
+            collaborators: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! log (`pika::audit`) and evicted from this process's configuration cache.
 
 mod deletes;
+mod discovery;
 mod stamp;
 pub mod tags;
 
@@ -313,12 +314,15 @@ impl AdminService {
             .ok_or_else(|| ServiceError::not_found(format!("tool {id}")))
     }
 
-    /// Creates a tool (version 1). `http` and `mcp` tools are refused until supported.
+    /// Creates a tool (version 1). A tool that declares no functions but
+    /// can list them (`mcp`) gets the ones its server lists.
     ///
     /// # Errors
-    /// `Forbidden`; `Invalid`; `Conflict` if the id exists.
-    pub async fn create_tool(&self, caller: &User, mut tool: Tool) -> Result<Tool, ServiceError> {
+    /// `Forbidden`; `Invalid` (also when its functions cannot be listed);
+    /// `Conflict` if the id exists.
+    pub async fn create_tool(&self, caller: &User, tool: Tool) -> Result<Tool, ServiceError> {
         require_site_admin(caller)?;
+        let mut tool = self.with_discovered_functions(tool).await?;
         tool.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         self.runtime_accepts(None, std::slice::from_ref(&tool))?;
@@ -329,12 +333,14 @@ impl AdminService {
         Ok(tool)
     }
 
-    /// Replaces a tool if it is still at `tool.version`.
+    /// Replaces a tool if it is still at `tool.version` (one without
+    /// functions that can list them gets them listed anew).
     ///
     /// # Errors
     /// `Forbidden`; `Invalid`; `NotFound`; `Conflict` if it changed meanwhile.
-    pub async fn update_tool(&self, caller: &User, mut tool: Tool) -> Result<Tool, ServiceError> {
+    pub async fn update_tool(&self, caller: &User, tool: Tool) -> Result<Tool, ServiceError> {
         require_site_admin(caller)?;
+        let mut tool = self.with_discovered_functions(tool).await?;
         tool.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         self.runtime_accepts(None, std::slice::from_ref(&tool))?;

@@ -5,6 +5,14 @@
 //! A collaborator may delegate in turn, to [`MAX_DEPTH`] levels; its usage
 //! is booked under its model with the turn.
 //!
+//! A runtime that runs collaboration itself ([`AgentRuntime::collaborates`],
+//! Bedrock's inline agent as a supervisor) gets the collaborators instead
+//! of the tools ([`native`]): Bedrock then consults them, and their
+//! functions that come back to Pika run through the turn's tool path. One
+//! level only there, and their tokens arrive in the supervisor's usage.
+//!
+//! [`AgentRuntime::collaborates`]: pika_ports::AgentRuntime::collaborates
+//!
 //! The collaborator's text never reaches the user directly: its deltas are
 //! dropped (the calling agent words the answer); its tool calls, traces,
 //! confirmation requests and citations reach the stream like the caller's.
@@ -21,8 +29,9 @@ use pika_domain::knowledge::Citation;
 use pika_domain::message::Role;
 use pika_domain::tool::Tool;
 use pika_domain::user::User;
-use pika_ports::{ConversationMessage, ToolSpec};
+use pika_ports::{CollaboratorRequest, ConversationMessage, ToolSpec};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
@@ -108,15 +117,20 @@ pub(super) async fn load(inner: &ChatInner, agent: &Agent) -> Vec<Collaborator> 
     out
 }
 
+/// What `agent` is for, from its instruction.
+fn about(agent: &Agent) -> String {
+    let about: String = agent.instruction.chars().take(150).collect();
+    format!("Ask agent {}: {about}", agent.agent_id)
+        .chars()
+        .take(200)
+        .collect()
+}
+
 /// The tool spec of asking `c`.
 pub(super) fn spec(c: &Collaborator) -> ToolSpec {
-    let about: String = c.agent.instruction.chars().take(150).collect();
     ToolSpec {
         name: c.function.clone(),
-        description: format!("Ask agent {}: {about}", c.agent.agent_id)
-            .chars()
-            .take(200)
-            .collect(),
+        description: about(&c.agent),
         input_schema: json!({
             "type": "object",
             "properties": { "question": { "type": "string", "description": "The question, with what the agent needs to know" } },
@@ -124,6 +138,59 @@ pub(super) fn spec(c: &Collaborator) -> ToolSpec {
         }),
         lambda_arn: None,
     }
+}
+
+/// `collaborators` as a runtime that runs them itself takes them, each
+/// with its own instruction, model, tools and knowledge bases (with the
+/// caller's filters). Their functions that come back to Pika join
+/// `tools_by_function`; a function whose name one of the turn's own tools
+/// (or an earlier collaborator's) already uses is not offered to the
+/// collaborator, so a call by that name can only mean one tool.
+pub(super) fn native(
+    inner: &ChatInner,
+    collaborators: &[Collaborator],
+    caller: &User,
+    tools_by_function: &mut HashMap<String, Tool>,
+) -> Vec<CollaboratorRequest> {
+    collaborators
+        .iter()
+        .map(|c| {
+            let (specs, by_function) = LoopContext::tool_specs(&c.tools);
+            let specs = specs
+                .into_iter()
+                .filter(|spec| {
+                    let name = spec.name.as_str();
+                    let Some(tool) = by_function.get(name) else {
+                        return false;
+                    };
+                    match tools_by_function.get(name) {
+                        Some(taken) if taken.tool_id != tool.tool_id => {
+                            tracing::warn!(
+                                collaborator = %c.agent.agent_id,
+                                function = name,
+                                "a collaborator's function has the name of another tool's; not offered"
+                            );
+                            false
+                        }
+                        _ => {
+                            tools_by_function.insert(name.to_string(), tool.clone());
+                            true
+                        }
+                    }
+                })
+                .collect();
+            let (_, knowledge_bases) = knowledge::of_agent(inner, &c.agent, caller);
+            CollaboratorRequest {
+                name: c.agent.agent_id.to_string(),
+                when_to_ask: about(&c.agent),
+                instruction: c.agent.instruction.clone(),
+                model_id: c.agent.model_id.clone(),
+                tools: specs,
+                knowledge_bases,
+                guardrail: c.agent.guardrail.clone(),
+            }
+        })
+        .collect()
 }
 
 /// Runs `c`'s answer to the question in `input`: `(ok, output, citations)`.
@@ -237,5 +304,6 @@ async fn nested_context(
         knowledge: knowledge.map(|k: Knowledge| k),
         native_knowledge,
         collaboration: deeper,
+        native_collaborators: Vec::new(),
     }
 }

@@ -50,6 +50,9 @@ pub(super) struct LoopContext {
     pub(super) native_knowledge: Vec<pika_ports::KnowledgeBaseRequest>,
     /// The agents this one may ask (`None` when none, or too deep).
     pub(super) collaboration: Option<Collaboration>,
+    /// The agents this one may ask, handed to a runtime that consults them
+    /// itself (empty otherwise).
+    pub(super) native_collaborators: Vec<pika_ports::CollaboratorRequest>,
 }
 
 impl LoopContext {
@@ -145,6 +148,7 @@ pub(super) async fn run(
             session_attributes: cx.attributes.clone(),
             guardrail: cx.guardrail.clone(),
             knowledge_bases: cx.native_knowledge.clone(),
+            collaborators: cx.native_collaborators.clone(),
         };
         let invoked = tokio::select! {
             biased;

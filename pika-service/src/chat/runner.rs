@@ -195,13 +195,21 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         None
     };
 
-    let (mut specs, tools_by_function) = LoopContext::tool_specs(&turn.tools);
+    let (mut specs, mut tools_by_function) = LoopContext::tool_specs(&turn.tools);
     let (knowledge, native_knowledge) =
         super::knowledge::of_agent(inner, &turn.agent, &turn.caller);
     if let Some(k) = &knowledge {
         specs.extend(super::knowledge::spec(&k.bases));
     }
-    let collaborators = collaborate::load(inner, &turn.agent).await;
+    let mut collaborators = collaborate::load(inner, &turn.agent).await;
+    let native_collaborators = if inner.ports.runtime.collaborates() {
+        let native =
+            collaborate::native(inner, &collaborators, &turn.caller, &mut tools_by_function);
+        collaborators.clear();
+        native
+    } else {
+        Vec::new()
+    };
     specs.extend(collaborators.iter().map(collaborate::spec));
     let gathered = Arc::new(std::sync::Mutex::new(collaborate::Gathered::default()));
     let collaboration = (!collaborators.is_empty()).then(|| Collaboration {
@@ -256,6 +264,7 @@ async fn run(inner: &ChatInner, turn: &Turn) {
         knowledge,
         native_knowledge,
         collaboration,
+        native_collaborators,
     };
     let conversation =
         prompt::conversation(&history, &turn.user_message, site.turn.history_token_budget);

@@ -220,6 +220,7 @@ pub struct ScriptedRuntime {
     faults: Arc<Faults>,
     /// Plays a runtime that searches knowledge bases itself.
     native_knowledge: std::sync::atomic::AtomicBool,
+    native_collaboration: std::sync::atomic::AtomicBool,
 }
 
 impl ScriptedRuntime {
@@ -234,6 +235,7 @@ impl ScriptedRuntime {
             state: Mutex::default(),
             faults,
             native_knowledge: Default::default(),
+            native_collaboration: Default::default(),
         }
     }
 
@@ -274,6 +276,14 @@ impl ScriptedRuntime {
             .store(yes, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Makes this runtime one that consults collaborators itself (as
+    /// Bedrock's inline agent does as a supervisor): they arrive in
+    /// [`AgentRequest::collaborators`] instead of as tools.
+    pub fn collaborate_natively(&self, yes: bool) {
+        self.native_collaboration
+            .store(yes, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// How many scripts are still queued.
     pub fn remaining(&self) -> usize {
         self.state().scripts.len()
@@ -284,6 +294,11 @@ impl ScriptedRuntime {
 impl AgentRuntime for ScriptedRuntime {
     fn retrieves_knowledge(&self) -> bool {
         self.native_knowledge
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn collaborates(&self) -> bool {
+        self.native_collaboration
             .load(std::sync::atomic::Ordering::SeqCst)
     }
 

@@ -24,6 +24,8 @@ enum Behaviour {
 struct State {
     handlers: HashMap<String, Behaviour>,
     calls: Vec<ToolInvocation>,
+    /// What `mcp` tools' servers list, once the fake runs them.
+    mcp_functions: Option<Vec<pika_domain::tool::FunctionSchema>>,
 }
 
 /// A [`ToolInvoker`] dispatching on the invocation's function name.
@@ -46,6 +48,12 @@ impl FakeToolInvoker {
             state: Mutex::default(),
             faults,
         }
+    }
+
+    /// Runs `mcp` tools too, whose servers all list `functions` (what
+    /// [`ToolInvoker::discover`] answers for an `mcp` tool).
+    pub fn serve_mcp(&self, functions: Vec<pika_domain::tool::FunctionSchema>) {
+        self.state().mcp_functions = Some(functions);
     }
 
     /// Its fault rules and call counts.
@@ -96,7 +104,23 @@ impl FakeToolInvoker {
 impl ToolInvoker for FakeToolInvoker {
     fn kinds(&self) -> Vec<pika_domain::tool::ExecutionType> {
         use pika_domain::tool::ExecutionType;
-        vec![ExecutionType::Lambda, ExecutionType::Inline]
+        let mut kinds = vec![ExecutionType::Lambda, ExecutionType::Inline];
+        if self.state().mcp_functions.is_some() {
+            kinds.push(ExecutionType::Mcp);
+        }
+        kinds
+    }
+
+    /// An `mcp` tool's functions once [`FakeToolInvoker::serve_mcp`] was
+    /// called; `None` for every other tool.
+    async fn discover(
+        &self,
+        tool: &pika_domain::tool::Tool,
+    ) -> PortResult<Option<Vec<pika_domain::tool::FunctionSchema>>> {
+        if tool.execution_type != pika_domain::tool::ExecutionType::Mcp {
+            return Ok(None);
+        }
+        Ok(self.state().mcp_functions.clone())
     }
 
     /// Records `call`, checks faults, then runs the function's behaviour.
