@@ -61,7 +61,11 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         RuntimeKind::Converse => Arc::new(ConverseRuntime::new(sdk, bedrock.clone())),
         RuntimeKind::InlineAgent => Arc::new(InlineAgentRuntime::new(sdk, bedrock.clone())),
     };
-    let uploads = S3FileStore::new(sdk, S3Config::new(env.files_bucket.clone()));
+    let bucket = |name: &String| S3Config {
+        force_path_style: env.s3_force_path_style,
+        ..S3Config::new(name.clone())
+    };
+    let uploads = S3FileStore::new(sdk, bucket(&env.files_bucket));
     let files: Arc<dyn FileStore> = Arc::new(SplitFileStore::new(
         Arc::new(uploads.clone()),
         // Versioned bucket: only the jobs function destroys old versions
@@ -71,11 +75,11 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
             sdk,
             S3Config {
                 versioned: env.function == FunctionKind::Jobs,
-                ..S3Config::new(env.insights_bucket.clone())
+                ..bucket(&env.insights_bucket)
             },
         )),
         match &env.assets_bucket {
-            Some(bucket) => Arc::new(S3FileStore::new(sdk, S3Config::new(bucket.clone()))),
+            Some(name) => Arc::new(S3FileStore::new(sdk, bucket(name))),
             None => Arc::new(uploads),
         },
     ));

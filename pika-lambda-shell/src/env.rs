@@ -80,6 +80,7 @@ const COMMON_VARIABLES: &[&str] = &[
     TABLE_PREFIX,
     FILES_BUCKET,
     INSIGHTS_BUCKET,
+    S3_FORCE_PATH_STYLE,
     SEARCH_ENDPOINT,
     SEARCH_DOMAIN,
     AGENT_RUNTIME,
@@ -131,6 +132,9 @@ pub const MEMORY_PREFERENCES_NAMESPACE: &str = "PIKA_MEMORY_PREFERENCES_NAMESPAC
 pub const MEMORY_FACTS_NAMESPACE: &str = "PIKA_MEMORY_FACTS_NAMESPACE";
 /// Whether tool functions must be tagged `agent-tool=true`.
 pub const TOOL_TAG_CHECK: &str = "PIKA_TOOL_TAG_CHECK";
+/// `true`: address buckets as `{endpoint}/{bucket}` (S3-compatible stores
+/// and emulators behind `AWS_ENDPOINT_URL`); default `false`.
+pub const S3_FORCE_PATH_STYLE: &str = "PIKA_S3_FORCE_PATH_STYLE";
 /// `jwt` or `authorizer`.
 pub const AUTH_MODE: &str = "PIKA_AUTH_MODE";
 /// A Secrets Manager secret holding the HS256 key.
@@ -257,6 +261,8 @@ pub struct LambdaEnv {
     pub memory_namespaces: (Option<String>, Option<String>),
     /// Refuse untagged tool functions.
     pub tool_tag_check: bool,
+    /// Path-style bucket addressing ([`S3_FORCE_PATH_STYLE`]).
+    pub s3_force_path_style: bool,
     /// The SSRF guard of `http` and `mcp` tools (the stream function's).
     pub http_tools: HttpToolsEnv,
     /// Authentication (not read by the jobs function).
@@ -284,6 +290,23 @@ pub struct HttpToolsEnv {
     pub allow_private: Vec<pika_tool_adapters::http::IpNet>,
     /// The secret holding the tools' header secrets.
     pub secrets_arn: Option<String>,
+}
+
+/// A `true`/`false` variable, `default` when unset.
+fn flag(
+    get: &impl Fn(&'static str) -> Option<String>,
+    variable: &'static str,
+    default: bool,
+) -> Result<bool, EnvError> {
+    match get(variable).as_deref() {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(EnvError {
+            variable,
+            problem: format!("{other:?} is neither \"true\" nor \"false\""),
+        }),
+    }
 }
 
 fn comma_list(value: Option<String>) -> Vec<String> {
@@ -397,16 +420,8 @@ impl LambdaEnv {
             }
             (None, _) => None,
         };
-        let tool_tag_check = match get(TOOL_TAG_CHECK).as_deref() {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                return Err(EnvError {
-                    variable: TOOL_TAG_CHECK,
-                    problem: format!("{other:?} is neither \"true\" nor \"false\""),
-                })
-            }
-        };
+        let tool_tag_check = flag(&get, TOOL_TAG_CHECK, true)?;
+        let s3_force_path_style = flag(&get, S3_FORCE_PATH_STYLE, false)?;
         let deadline_margin = match get(DEADLINE_MARGIN_MS) {
             None => Duration::from_secs(10),
             Some(ms) => ms
@@ -447,6 +462,7 @@ impl LambdaEnv {
                 get(MEMORY_FACTS_NAMESPACE),
             ),
             tool_tag_check,
+            s3_force_path_style,
             // The stream runs http/mcp tools; the api lists an mcp
             // server's tools when an admin saves one, through the same guard.
             http_tools: match function {

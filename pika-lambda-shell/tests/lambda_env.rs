@@ -216,6 +216,11 @@ fn every_missing_or_malformed_variable_is_named() {
         ),
         (
             FunctionKind::Jobs,
+            &[("PIKA_S3_FORCE_PATH_STYLE", "yes")],
+            "PIKA_S3_FORCE_PATH_STYLE",
+        ),
+        (
+            FunctionKind::Jobs,
             &[("PIKA_TURN_DEADLINE_MARGIN_MS", "ten")],
             "PIKA_TURN_DEADLINE_MARGIN_MS",
         ),
