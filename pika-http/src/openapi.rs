@@ -1,6 +1,8 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations
 //! (utoipa) and served at `/openapi.json`.
 
+mod refine;
+
 use super::routes::{admin, chatapps, misc, sessions, tags, turns};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -59,11 +61,28 @@ struct ApiDoc;
 )]
 struct DevTokenDoc;
 
-/// The document as JSON.
-pub fn document() -> serde_json::Value {
+/// The document as JSON, naming `POST /dev/token` only where the server
+/// serves it.
+pub fn document(dev_tokens: bool) -> serde_json::Value {
     #[allow(unused_mut)]
     let mut doc = ApiDoc::openapi();
     #[cfg(feature = "dev-tokens")]
-    doc.merge(DevTokenDoc::openapi());
-    serde_json::to_value(doc).unwrap_or_default()
+    if dev_tokens {
+        doc.merge(DevTokenDoc::openapi());
+    }
+    let _ = dev_tokens;
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    refine::refine(&mut doc);
+    doc
+}
+
+#[cfg(all(test, feature = "dev-tokens"))]
+mod tests {
+    #[test]
+    fn the_dev_token_route_is_documented_only_where_served() {
+        let with = super::document(true);
+        let without = super::document(false);
+        assert!(with["paths"]["/dev/token"]["post"].is_object());
+        assert!(without["paths"].get("/dev/token").is_none());
+    }
 }

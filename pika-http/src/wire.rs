@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSession {
     /// The chat app.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub chat_app_id: String,
 }
 
@@ -18,13 +19,18 @@ pub struct CreateSession {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendBody {
-    /// The user's message.
+    /// The user's message (not blank).
+    #[schema(
+        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub message: String,
     /// Makes the request idempotent for this user.
     #[serde(default)]
+    #[schema(pattern = "^[^\\s\\x00-\\x1f\\x7f-\\x9f/#]{1,128}$")]
     pub client_message_id: Option<String>,
     /// Uploaded files to attach (`fileRef`s from `POST /sessions/{id}/files`).
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub file_ids: Vec<String>,
 }
 
@@ -34,6 +40,7 @@ pub struct SendBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfirmBody {
     /// The call awaiting an answer (the event's `toolUseId`).
+    #[schema(min_length = 1)]
     pub tool_use_id: String,
     /// `true` runs the tool; `false` tells the agent the user declined.
     pub approve: bool,
@@ -64,8 +71,12 @@ pub struct TitleBody {
 pub struct FeedbackBody {
     /// The answer it is about.
     #[serde(default)]
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+    )]
     pub message_id: Option<String>,
     /// `thumbs_up`, `thumbs_down`, `hallucination`, `incorrect`, `harmful`, `other`.
+    #[schema(pattern = "^(thumbs_up|thumbs_down|hallucination|incorrect|harmful|other)$")]
     pub kind: String,
     /// Free text.
     #[serde(default)]
@@ -102,9 +113,11 @@ pub struct SiteBody {
 pub struct TriageBody {
     /// `open`, `in_review`, `resolved`, `closed`.
     #[serde(default)]
+    #[schema(pattern = "^(open|in_review|resolved|closed)$")]
     pub status: Option<String>,
     /// `low`, `medium`, `high`, `critical`.
     #[serde(default)]
+    #[schema(pattern = "^(low|medium|high|critical)$")]
     pub severity: Option<String>,
     /// A note for admins.
     #[serde(default)]

@@ -15,15 +15,15 @@ use serde::Deserialize;
 use serde_json::json;
 
 /// Liveness.
-#[utoipa::path(get, path = "/health", tag = "platform", responses((status = 200, description = "{status: ok}", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/health", tag = "platform", security(()), responses((status = 200, description = "{status: ok}", body = serde_json::Value)))]
 pub async fn health() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
 /// This API's OpenAPI 3 document.
-#[utoipa::path(get, path = "/openapi.json", tag = "platform", responses((status = 200, description = "OpenAPI 3 document", body = serde_json::Value)))]
-pub async fn openapi() -> impl IntoResponse {
-    Json(crate::openapi::document())
+#[utoipa::path(get, path = "/openapi.json", tag = "platform", security(()), responses((status = 200, description = "OpenAPI 3 document", body = serde_json::Value)))]
+pub async fn openapi(State(s): State<AppState>) -> impl IntoResponse {
+    Json(crate::openapi::document(s.api.dev_tokens.is_some()))
 }
 
 /// A shared session and its first page of messages.

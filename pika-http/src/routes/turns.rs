@@ -164,7 +164,12 @@ pub async fn resume(
 ) -> Result<Response, ApiError> {
     let session = session_id(&id)?;
     let message = parse_id(&message, MessageId::parse, "message id")?;
-    let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
+    // An empty header is no header (the EventSource spec's own reading).
+    let after = match headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+    {
         Some(raw) => {
             let (id, seq) = parse_event_id(raw)
                 .ok_or_else(|| ApiError::invalid("Last-Event-ID must be {messageId}:{seq}"))?;

@@ -113,6 +113,11 @@ impl AdminService {
         require_site_admin(caller)?;
         let asset =
             ComponentAsset::parse(name).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ServiceError::Invalid(
+                "a component needs a body: the module's source".to_string(),
+            ));
+        }
         if body.len() > MAX_COMPONENT_BYTES {
             return Err(ServiceError::Invalid(format!(
                 "a component is at most {MAX_COMPONENT_BYTES} bytes"
