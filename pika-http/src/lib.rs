@@ -162,9 +162,10 @@ impl AppState {
 /// The API router: every route of PIKA.md §11 with authentication, limits,
 /// CORS, request ids and tracing.
 pub fn router(state: AppState) -> Router {
-    let public = routes::public_routes(state.api.dev_tokens.is_some());
+    let (public, _) = routes::public_routes(state.api.dev_tokens.is_some()).split_for_parts();
     let limiter = state.api.rate_limit.map(|r| Arc::new(r.build()));
-    let protected = routes::protected_routes()
+    let (protected, _) = routes::protected_routes().split_for_parts();
+    let protected = protected
         .layer(middleware::from_fn_with_state(limiter, rate_limit::enforce))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate));
     let request_id = HeaderName::from_static("x-request-id");

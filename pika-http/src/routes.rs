@@ -15,22 +15,23 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post, put};
-use axum::Router;
 use pika_domain::user::User;
 use pika_ports::{Cursor, PageRequest};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// Routes that need no caller: health, the OpenAPI document, and (on the
-/// local server) development tokens.
-pub fn public_routes(dev_tokens: bool) -> Router<AppState> {
-    let router = Router::new()
-        .route("/health", get(misc::health))
-        .route("/openapi.json", get(misc::openapi))
-        .route("/components/{name}", get(tags::get_component));
+/// Routes that need no caller: health, the OpenAPI document, component
+/// modules, and (on the local server) development tokens. Each route is
+/// registered with its documentation: one cannot exist without the other.
+pub fn public_routes(dev_tokens: bool) -> OpenApiRouter<AppState> {
+    let router = OpenApiRouter::new()
+        .routes(routes!(misc::health))
+        .routes(routes!(misc::openapi))
+        .routes(routes!(tags::get_component));
     #[cfg(feature = "dev-tokens")]
     if dev_tokens {
-        return router.route("/dev/token", post(dev::dev_token));
+        return router.routes(routes!(dev::dev_token));
     }
     #[cfg(not(feature = "dev-tokens"))]
     if dev_tokens {
@@ -40,98 +41,67 @@ pub fn public_routes(dev_tokens: bool) -> Router<AppState> {
 }
 
 /// Routes that need an authenticated caller.
-pub fn protected_routes() -> Router<AppState> {
-    Router::new()
-        .route("/sessions", get(sessions::list).post(sessions::create))
-        .route(
-            "/sessions/{id}",
-            get(sessions::get).delete(sessions::delete),
-        )
-        .route(
-            "/sessions/{id}/messages",
-            get(sessions::messages).post(turns::send_in_session),
-        )
-        .route(
-            "/sessions/{id}/messages/{message_id}/events",
-            get(turns::resume),
-        )
-        .route("/sessions/{id}/stop", post(turns::stop))
-        .route("/sessions/{id}/confirm", post(turns::confirm))
-        .route("/sessions/{id}/title", post(sessions::title))
-        .route(
-            "/sessions/{id}/pin",
-            put(sessions::pin).delete(sessions::unpin),
-        )
-        .route(
-            "/sessions/{id}/share",
-            post(sessions::share).delete(sessions::unshare),
-        )
-        .route("/sessions/{id}/feedback", post(sessions::feedback))
-        .route("/sessions/{id}/files", post(sessions::upload))
-        .route("/sessions/{id}/files/{file_id}", get(sessions::download))
-        .route("/chat/{chat_app_id}/messages", post(turns::send_new))
-        .route("/chatapps", get(chatapps::list))
-        .route("/chatapps/{id}", get(chatapps::get))
-        .route(
-            "/chatapps/{id}/user-data",
-            get(chatapps::get_user_data)
-                .put(chatapps::put_user_data)
-                .delete(chatapps::delete_user_data),
-        )
-        .route("/shared/{share_id}", get(misc::shared))
-        .route("/search", get(misc::search))
-        .route("/memory", get(misc::memory))
-        .route("/insights", get(misc::insights))
-        .route("/insights/{session_id}", get(misc::insight))
+pub fn protected_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sessions::list, sessions::create))
+        .routes(routes!(sessions::get, sessions::delete))
+        .routes(routes!(sessions::messages, turns::send_in_session))
+        .routes(routes!(turns::resume))
+        .routes(routes!(turns::stop))
+        .routes(routes!(turns::confirm))
+        .routes(routes!(sessions::title))
+        .routes(routes!(sessions::pin, sessions::unpin))
+        .routes(routes!(sessions::share, sessions::unshare))
+        .routes(routes!(sessions::feedback))
+        .routes(routes!(sessions::upload))
+        .routes(routes!(sessions::download))
+        .routes(routes!(turns::send_new))
+        .routes(routes!(chatapps::list))
+        .routes(routes!(chatapps::get))
+        .routes(routes!(
+            chatapps::get_user_data,
+            chatapps::put_user_data,
+            chatapps::delete_user_data
+        ))
+        .routes(routes!(misc::shared))
+        .routes(routes!(misc::search))
+        .routes(routes!(misc::memory))
+        .routes(routes!(misc::insights))
+        .routes(routes!(misc::insight))
         .merge(admin_routes())
 }
 
 /// The site admins' routes. The caller's role is checked before anything
 /// else (a body is not even read for anyone else: they get 403, never a
 /// 400 that would describe the admin API); the services check it again.
-fn admin_routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/site", get(admin::get_site).put(admin::put_site))
-        .route(
-            "/admin/chatapps",
-            get(admin::list_chat_apps).post(admin::create_chat_app),
-        )
-        .route(
-            "/admin/chatapps/{id}",
-            get(admin::get_chat_app)
-                .put(admin::update_chat_app)
-                .delete(admin::delete_chat_app),
-        )
-        .route(
-            "/admin/chatapps/{id}/override",
-            post(admin::put_override).delete(admin::delete_override),
-        )
-        .route(
-            "/admin/agents",
-            get(admin::list_agents).post(admin::create_agent),
-        )
-        .route(
-            "/admin/agents/{id}",
-            get(admin::get_agent)
-                .put(admin::update_agent)
-                .delete(admin::delete_agent),
-        )
-        .route(
-            "/admin/tools",
-            get(admin::list_tools).post(admin::create_tool),
-        )
-        .route(
-            "/admin/tools/{id}",
-            get(admin::get_tool)
-                .put(admin::update_tool)
-                .delete(admin::delete_tool),
-        )
-        .route("/admin/tags", get(tags::list))
-        .route("/admin/tags/{tag}", put(tags::put).delete(tags::delete))
-        .route("/admin/components/{name}", put(tags::put_component))
-        .route("/admin/feedback/{id}", patch(admin::triage))
-        .route("/admin/analytics", get(admin::analytics))
-        .route("/admin/users/{id}/data", delete(admin::erase_user))
+fn admin_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(admin::get_site, admin::put_site))
+        .routes(routes!(admin::list_chat_apps, admin::create_chat_app))
+        .routes(routes!(
+            admin::get_chat_app,
+            admin::update_chat_app,
+            admin::delete_chat_app
+        ))
+        .routes(routes!(admin::put_override, admin::delete_override))
+        .routes(routes!(admin::list_agents, admin::create_agent))
+        .routes(routes!(
+            admin::get_agent,
+            admin::update_agent,
+            admin::delete_agent
+        ))
+        .routes(routes!(admin::list_tools, admin::create_tool))
+        .routes(routes!(
+            admin::get_tool,
+            admin::update_tool,
+            admin::delete_tool
+        ))
+        .routes(routes!(tags::list))
+        .routes(routes!(tags::put, tags::delete))
+        .routes(routes!(tags::put_component))
+        .routes(routes!(admin::triage))
+        .routes(routes!(admin::analytics))
+        .routes(routes!(admin::erase_user))
         .route_layer(middleware::from_fn(site_admins_only))
 }
 

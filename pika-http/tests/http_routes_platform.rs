@@ -29,7 +29,7 @@ async fn health_needs_no_token() {
 }
 
 #[tokio::test]
-async fn the_route_list_is_read_from_the_router_source() {
+async fn the_route_list_is_read_from_the_routers_registrations() {
     let routes = router_routes();
     let set: BTreeSet<_> = routes.iter().cloned().collect();
     assert_eq!(set.len(), routes.len(), "no duplicates");

@@ -19,9 +19,6 @@ pub const NO_SUCH_SESSION: &str = "0190f2c4-8f1e-7a3b-9c4d-2e5f6a7b8c9d";
 /// A well-formed UUID (v4) that names no message, share or feedback.
 pub const NO_SUCH_UUID: &str = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
 
-/// The router's source: the list of routes every test here is checked against.
-pub const ROUTES_SOURCE: &str = include_str!("../../src/routes.rs");
-
 pub fn alice() -> User {
     fixtures::customer("alice")
 }
@@ -44,34 +41,21 @@ pub fn editor() -> User {
     fixtures::content_admin("editor")
 }
 
-/// `(METHOD, path template)` of every route in `routes/mod.rs`, read from
-/// its source so a route added there is checked here too.
+/// `(METHOD, path template)` of every route the router registers (each
+/// registration carries its handler and its documentation together).
 pub fn router_routes() -> Vec<(String, String)> {
     let mut routes = Vec::new();
-    for chunk in ROUTES_SOURCE.split(".route(").skip(1) {
-        let chunk = chunk.trim_start();
-        let rest = chunk
-            .strip_prefix('"')
-            .expect("a route starts with its path literal");
-        let (path, rest) = rest.split_once('"').unwrap();
-        // The methods of this route: up to the end of the enclosing function.
-        let rest = rest.split("\n}").next().unwrap();
-        let rest = rest.split(".route(").next().unwrap();
-        for (name, method) in [
-            ("get", "GET"),
-            ("post", "POST"),
-            ("put", "PUT"),
-            ("delete", "DELETE"),
-            ("patch", "PATCH"),
-        ] {
-            let needle = format!("{name}(");
-            let found = rest.match_indices(&needle).any(|(i, _)| {
-                i == 0
-                    || (!rest.as_bytes()[i - 1].is_ascii_alphanumeric()
-                        && rest.as_bytes()[i - 1] != b'_')
-            });
-            if found {
-                routes.push((method.to_string(), path.to_string()));
+    for router in [
+        pika_http::routes::public_routes(true),
+        pika_http::routes::protected_routes(),
+    ] {
+        let doc = router.into_openapi();
+        for (path, item) in doc.paths.paths {
+            let item = serde_json::to_value(item).unwrap();
+            for method in item.as_object().unwrap().keys() {
+                if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                    routes.push((method.to_ascii_uppercase(), path.clone()));
+                }
             }
         }
     }
