@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use pika_service::{
     AdminService, AnalyticsService, ChatService, CleanupService, ConfigCache, FeedbackService,
-    InsightsRunner, Ports, SearchService, ServiceSettings, SessionService, UploadService,
+    InsightsRunner, Platform, Ports, SearchService, ServiceSettings, SessionService, UploadService,
     UserDirectory,
 };
 use problem::ApiError;
@@ -136,23 +136,43 @@ impl AppState {
         auth: Arc<Authenticator>,
         api: ApiConfig,
     ) -> Self {
-        let config = Arc::new(ConfigCache::new(ports.clone(), settings.config_ttl));
-        Self {
-            chat: ChatService::new(ports.clone(), settings.clone(), config.clone()),
-            sessions: SessionService::new(ports.clone(), config.clone())
-                .with_prices(settings.prices.clone()),
-            admin: AdminService::new(ports.clone(), config.clone()),
-            feedback: FeedbackService::new(ports.clone()),
-            insights: InsightsRunner::new(ports.clone()).with_prices(settings.prices.clone()),
-            search: SearchService::new(ports.clone()),
-            uploads: UploadService::new(ports.clone(), settings.clone(), config.clone()),
-            cleanup: CleanupService::new(ports.clone()),
-            analytics: AnalyticsService::new(ports.clone()),
-            users: UserDirectory::new(ports.clone()),
-            user_data: pika_service::UserDataService::new(ports.clone(), config.clone()),
+        Self::from_platform(Platform::new(ports, settings), auth, api)
+    }
+
+    /// Serves the services of `platform` (composed with
+    /// [`Platform::builder`]).
+    pub fn from_platform(platform: Platform, auth: Arc<Authenticator>, api: ApiConfig) -> Self {
+        let Platform {
             ports,
             settings,
             config,
+            chat,
+            sessions,
+            admin,
+            feedback,
+            insights,
+            search,
+            uploads,
+            cleanup,
+            analytics,
+            users,
+            user_data,
+        } = platform;
+        Self {
+            ports,
+            settings,
+            config,
+            chat,
+            sessions,
+            admin,
+            feedback,
+            insights,
+            search,
+            uploads,
+            cleanup,
+            analytics,
+            users,
+            user_data,
             auth,
             api: Arc::new(api),
         }

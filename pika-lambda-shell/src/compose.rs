@@ -3,7 +3,6 @@
 //! here, never per request.
 
 use super::env::{FunctionKind, LambdaEnv, RuntimeKind, SearchTarget};
-use super::fallbacks::{NoMemory, NoSearch};
 use super::split_files::SplitFileStore;
 use pika_aws_adapters::aws::SdkConfig;
 use pika_aws_adapters::bedrock::{
@@ -18,9 +17,9 @@ use pika_aws_adapters::opensearch::{
 };
 use pika_aws_adapters::s3::{S3Config, S3FileStore};
 use pika_domain::agent::GuardrailConfig;
-use pika_ports::{
-    AgentRuntime, FileStore, PortError, Ports, SearchIndex, SystemClock, UserMemory, UuidV7Ids,
-};
+use pika_ports::{AgentRuntime, FileStore, PortError, Ports, SearchIndex, UserMemory};
+use pika_ports::{NoMemory, NoSearch};
+use pika_service::Platform;
 use pika_tool_adapters::dispatch::ToolDispatcher;
 use pika_tool_adapters::http::{HttpToolInvoker, HttpToolsConfig};
 use pika_tool_adapters::mcp::McpToolInvoker;
@@ -102,36 +101,36 @@ pub async fn aws_ports(env: &LambdaEnv, sdk: &SdkConfig) -> Result<Ports, PortEr
         ..LambdaToolsConfig::default()
     };
     let tool_invoker = tool_executors(env, sdk, LambdaToolInvoker::new(sdk, tools)).await?;
-    Ok(Ports {
-        sessions: stores.sessions,
-        messages: stores.messages,
-        chat_apps: stores.chat_apps,
-        site: stores.site,
-        agents: stores.agents,
-        tools: stores.tools,
-        users: stores.users,
-        feedback: stores.feedback,
-        usage: stores.usage,
-        job_lock: stores.job_lock,
-        runtime,
-        completions: Arc::new(ConverseCompletions::new(sdk, bedrock)),
-        tool_invoker: Arc::new(tool_invoker),
-        files,
-        search,
+    let (ports, _) = Platform::builder()
+        .sessions(stores.sessions)
+        .messages(stores.messages)
+        .chat_apps(stores.chat_apps)
+        .site(stores.site)
+        .agents(stores.agents)
+        .tools(stores.tools)
+        .users(stores.users)
+        .feedback(stores.feedback)
+        .usage(stores.usage)
+        .job_lock(stores.job_lock)
+        .turns(stores.turns)
+        .allowances(stores.allowances)
+        .runtime(runtime)
+        .completions(Arc::new(ConverseCompletions::new(sdk, bedrock)))
+        .tool_invoker(Arc::new(tool_invoker))
+        .files(files)
+        .search(search)
         // `Retrieve` for the Converse path's search tool (the inline agent
         // searches its knowledge bases itself); an agent without knowledge
         // bases never calls it.
-        knowledge: Arc::new(BedrockKnowledge::new(sdk)),
-        memory,
+        .knowledge(Arc::new(BedrockKnowledge::new(sdk)))
+        .memory(memory)
         // EMF lines on stdout: CloudWatch turns them into metrics, no API call.
-        metrics: Arc::new(EmfMetrics::stdout("Pika")),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
+        .metrics(Arc::new(EmfMetrics::stdout("Pika")))
         // A turn's writes as two DynamoDB transactions.
-        journal: Some(stores.journal),
-        turns: stores.turns,
-        allowances: stores.allowances,
-    })
+        .journal(stores.journal)
+        .ports()
+        .map_err(|e| PortError::permanent(e.to_string()))?;
+    Ok(ports)
 }
 
 fn open_search(url: &str, sdk: &SdkConfig) -> Result<OpenSearchIndex, PortError> {

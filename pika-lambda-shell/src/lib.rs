@@ -19,7 +19,6 @@ pub mod compose;
 pub mod deadline;
 pub mod diagnostic;
 pub mod env;
-pub mod fallbacks;
 pub mod jobs;
 pub mod logging;
 pub mod secrets;

@@ -14,8 +14,8 @@ use pika_local_adapters::metrics::JsonLinesMetrics;
 use pika_local_adapters::openai::{OpenAiCompatible, OpenAiConfig};
 use pika_local_adapters::search::TantivySearchIndex;
 use pika_local_adapters::sqlite::{SqliteDb, SqliteStores};
-use pika_ports::{AgentRuntime, Clock, CompletionModel, Ports, SystemClock, UuidV7Ids};
-use pika_service::ServiceSettings;
+use pika_ports::{AgentRuntime, Clock, CompletionModel, SystemClock};
+use pika_service::{Platform, ServiceSettings};
 use pika_tool_adapters::dispatch::ToolDispatcher;
 use pika_tool_adapters::http::{HttpToolInvoker, HttpToolsConfig, IpNet};
 use pika_tool_adapters::mcp::McpToolInvoker;
@@ -294,32 +294,41 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         .open(dir.join("metrics.jsonl"))
         .map_err(|e| format!("cannot open metrics.jsonl: {e}"))?;
 
-    let ports = Ports {
-        sessions: Arc::new(stores.sessions.clone()),
-        messages: Arc::new(stores.messages.clone()),
-        chat_apps: Arc::new(stores.chat_apps.clone()),
-        site: Arc::new(stores.site.clone()),
-        agents: Arc::new(stores.agents.clone()),
-        tools: Arc::new(stores.tools.clone()),
-        users: Arc::new(stores.users.clone()),
-        feedback: Arc::new(stores.feedback.clone()),
-        usage: Arc::new(stores.usage.clone()),
-        job_lock: Arc::new(stores.job_lock.clone()),
-        runtime,
-        completions,
-        tool_invoker: Arc::new(tool_executors(config, tools)?),
-        files: files.clone(),
-        search: Arc::new(search),
-        knowledge: Arc::new(knowledge),
-        memory: Arc::new(stores.memory.clone()),
-        metrics: Arc::new(JsonLinesMetrics::to_writer(Box::new(metrics_file))),
-        clock,
-        ids: Arc::new(UuidV7Ids),
-        // SQLite writes the records one by one (each a local transaction).
-        journal: None,
-        turns: Arc::new(stores.turns.clone()),
-        allowances: Arc::new(stores.allowances.clone()),
+    let settings = ServiceSettings {
+        prices: PriceTable::default(),
+        default_max_upload_bytes: config.server.max_upload_bytes,
+        ..ServiceSettings::default()
     };
+    // SQLite writes a turn's records one by one (each a local
+    // transaction): no journal.
+    let platform = Platform::builder()
+        .sessions(Arc::new(stores.sessions.clone()))
+        .messages(Arc::new(stores.messages.clone()))
+        .chat_apps(Arc::new(stores.chat_apps.clone()))
+        .site(Arc::new(stores.site.clone()))
+        .agents(Arc::new(stores.agents.clone()))
+        .tools(Arc::new(stores.tools.clone()))
+        .users(Arc::new(stores.users.clone()))
+        .feedback(Arc::new(stores.feedback.clone()))
+        .usage(Arc::new(stores.usage.clone()))
+        .job_lock(Arc::new(stores.job_lock.clone()))
+        .turns(Arc::new(stores.turns.clone()))
+        .allowances(Arc::new(stores.allowances.clone()))
+        .memory(Arc::new(stores.memory.clone()))
+        .runtime(runtime)
+        .completions(completions)
+        .tool_invoker(Arc::new(tool_executors(config, tools)?))
+        .files(files.clone())
+        .search(Arc::new(search))
+        .knowledge(Arc::new(knowledge))
+        .metrics(Arc::new(JsonLinesMetrics::to_writer(Box::new(
+            metrics_file,
+        ))))
+        .clock(clock)
+        .settings(settings)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let ports = platform.ports.clone();
 
     let verification = config
         .model
@@ -350,11 +359,6 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     pika_service::seed_site(&ports, seed)
         .await
         .map_err(|e| format!("cannot store the site configuration: {e}"))?;
-    let settings = ServiceSettings {
-        prices: PriceTable::default(),
-        default_max_upload_bytes: config.server.max_upload_bytes,
-        ..ServiceSettings::default()
-    };
     let api = ApiConfig {
         body_limit_bytes: config.server.body_limit_bytes,
         body_read_timeout: Some(Duration::from_secs(
@@ -370,7 +374,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         ..ApiConfig::default()
     };
     let auth = Arc::new(authenticator(config).await?);
-    let state = AppState::new(ports, settings, auth, api);
+    let state = AppState::from_platform(platform, auth, api);
     // Browsers upload to the signed file URLs from the same pages that call
     // the API, so those routes answer CORS like the API does.
     let mut file_routes = files::routes(files);

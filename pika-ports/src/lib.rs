@@ -15,6 +15,7 @@ pub mod action_group;
 pub mod allowances;
 pub mod bundle;
 pub mod error;
+pub mod fallbacks;
 pub mod page;
 
 pub mod chat_apps;
@@ -42,6 +43,7 @@ pub use bundle::Ports;
 pub use chat_apps::{AgentStore, ChatAppStore, ToolStore};
 pub use clock::{Clock, IdGenerator, IdGeneratorExt, SystemClock, UuidV7Ids};
 pub use error::{ErrorKind, PortError, PortResult};
+pub use fallbacks::{NoMemory, NoMetrics, NoSearch};
 pub use feedback::{FeedbackFilter, FeedbackStore};
 pub use files::{FileStore, ObjectInfo, PresignedUrl, UploadGrant};
 pub use job_lock::JobLock;

@@ -27,6 +27,7 @@ mod fair_use;
 pub mod feedback;
 pub mod insights;
 pub mod jobs;
+pub mod platform;
 pub mod ports;
 mod retry;
 pub mod search;
@@ -51,6 +52,7 @@ pub use feedback::FeedbackService;
 pub use insights::InsightsRunner;
 pub use jobs::{Job, JobOutcome, JobRunner};
 
+pub use platform::{MissingPorts, Platform, PlatformBuilder};
 pub use ports::{Ports, ServiceSettings};
 pub use search::SearchService;
 pub use site::seed_site;

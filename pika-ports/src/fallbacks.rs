@@ -1,13 +1,14 @@
 //! What a deployment without an optional service uses instead: no search
-//! index, no user memory.
+//! index, no user memory, no metrics (and, in `knowledge`, no knowledge
+//! bases). The platform builder defaults to these.
 
+use crate::{
+    MemoryExchange, MetricBatch, MetricsSink, Page, PageRequest, PortError, PortResult,
+    SearchDocument, SearchHit, SearchIndex, SearchQuery, UserMemory,
+};
 use async_trait::async_trait;
 use pika_domain::ids::{SessionId, UserId};
 use pika_domain::memory::{MemoryRecord, MemoryStrategy};
-use pika_ports::{
-    MemoryExchange, Page, PageRequest, PortError, PortResult, SearchDocument, SearchHit,
-    SearchIndex, SearchQuery, UserMemory,
-};
 
 /// Search without an index: writes are dropped (turns must not fail for
 /// it), searching is refused. The API answers 503 before it gets here.
@@ -65,24 +66,34 @@ impl UserMemory for NoMemory {
     }
 }
 
+/// Metrics switched off: every batch is dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMetrics;
+
+impl MetricsSink for NoMetrics {
+    fn emit(&self, _batch: &MetricBatch) {}
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    #[tokio::test]
-    async fn nothing_is_searched_or_remembered_without_the_services() {
-        let query = SearchQuery {
-            text: "x".into(),
-            ..SearchQuery::default()
-        };
-        let err = NoSearch
-            .search(&query, PageRequest::default())
-            .await
-            .unwrap_err();
-        assert!(err.message.contains("not configured"));
-        let user = UserId::parse("alice").unwrap();
-        let page = NoMemory.list(&user, PageRequest::default()).await.unwrap();
-        assert!(page.items.is_empty());
+    #[test]
+    fn nothing_is_searched_or_remembered_without_the_services() {
+        futures::executor::block_on(async {
+            let query = SearchQuery {
+                text: "x".into(),
+                ..SearchQuery::default()
+            };
+            let err = NoSearch
+                .search(&query, PageRequest::default())
+                .await
+                .unwrap_err();
+            assert!(err.message.contains("not configured"));
+            let user = UserId::parse("alice").unwrap();
+            let page = NoMemory.list(&user, PageRequest::default()).await.unwrap();
+            assert!(page.items.is_empty());
+        });
     }
 }
