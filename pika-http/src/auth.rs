@@ -50,6 +50,7 @@
 //! `token_use` claim must equal it: a Cognito access token is refused where
 //! ID tokens are expected.
 
+mod caller;
 mod claims;
 mod config;
 mod error;
@@ -57,6 +58,7 @@ mod jwks;
 mod remote_keys;
 mod token;
 
+pub use caller::{CallerAuth, CallerRefused};
 pub use config::{
     AuthConfig, AuthMode, AuthorizerClaims, ClaimNames, DevClaims, JwksRefresh, JwksSource,
 };

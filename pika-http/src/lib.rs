@@ -122,8 +122,11 @@ pub struct AppState {
     pub users: UserDirectory,
     /// The callers' user data overrides.
     pub user_data: pika_service::UserDataService,
-    /// Authentication.
-    pub auth: Arc<Authenticator>,
+    /// Pika's own authentication (it signs development tokens); `None`
+    /// when a host authenticates ([`AppState::hosted`]).
+    pub auth: Option<Arc<Authenticator>>,
+    /// Who decides the caller of every protected route.
+    pub callers: Arc<dyn auth::CallerAuth>,
     /// HTTP settings.
     pub api: Arc<ApiConfig>,
 }
@@ -140,8 +143,24 @@ impl AppState {
     }
 
     /// Serves the services of `platform` (composed with
-    /// [`Platform::builder`]).
+    /// [`Platform::builder`]) behind Pika's own authentication.
     pub fn from_platform(platform: Platform, auth: Arc<Authenticator>, api: ApiConfig) -> Self {
+        let callers: Arc<dyn auth::CallerAuth> = auth.clone();
+        let dev_tokens = api.dev_tokens.clone();
+        let mut state = Self::hosted(platform, callers, api);
+        state.auth = Some(auth);
+        state.api = Arc::new(ApiConfig {
+            dev_tokens,
+            ..ApiConfig::clone(&state.api)
+        });
+        state
+    }
+
+    /// Serves the services of `platform` behind a host's authentication:
+    /// `callers` decides who calls every protected route (a service that
+    /// mounts the API in its own axum app, with its own sessions or
+    /// tokens). Development tokens do not exist here.
+    pub fn hosted(platform: Platform, callers: Arc<dyn auth::CallerAuth>, api: ApiConfig) -> Self {
         let Platform {
             ports,
             settings,
@@ -173,8 +192,12 @@ impl AppState {
             analytics,
             users,
             user_data,
-            auth,
-            api: Arc::new(api),
+            auth: None,
+            callers,
+            api: Arc::new(ApiConfig {
+                dev_tokens: None,
+                ..api
+            }),
         }
     }
 }
@@ -291,7 +314,7 @@ pub fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
 /// Verifies the caller and puts the `User` in the request's extensions.
 async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    match state.auth.authenticate(&parts).await {
+    match state.callers.caller(&parts).await {
         Ok(user) => {
             // First sight, or new claims: recorded before the request runs,
             // so a use case reading the users store finds the caller.
@@ -300,18 +323,14 @@ async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -
             req.extensions_mut().insert(user);
             next.run(req).await
         }
-        Err(e) if e.is_unauthenticated() => {
-            tracing::info!(reason = %e, "authentication failed");
-            ApiError::unauthenticated(e.public_message()).into_response()
+        Err(auth::CallerRefused::Unauthenticated(message)) => {
+            ApiError::unauthenticated(message).into_response()
         }
-        Err(e) => {
-            tracing::error!(reason = %e, "authentication could not run");
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "authentication is not available",
-            )
-            .into_response()
-        }
+        Err(auth::CallerRefused::Unavailable(_)) => ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "authentication is not available",
+        )
+        .into_response(),
     }
 }

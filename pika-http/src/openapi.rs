@@ -49,6 +49,24 @@ pub fn document(dev_tokens: bool) -> serde_json::Value {
         .clone()
 }
 
+/// The document of the API mounted under `prefix` (`/pika`) in a host's
+/// app ([`crate::AppState::hosted`]): every path starts with it, so the host
+/// can merge the paths and components into its own document.
+pub fn document_under(prefix: &str) -> serde_json::Value {
+    let mut doc = document(false);
+    let prefix = prefix.trim_end_matches('/');
+    if let Some(paths) = doc
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        let moved = std::mem::take(paths);
+        for (path, item) in moved {
+            paths.insert(format!("{prefix}{path}"), item);
+        }
+    }
+    doc
+}
+
 fn build(dev_tokens: bool) -> serde_json::Value {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::routes::public_routes(dev_tokens).into_openapi());
