@@ -5,7 +5,17 @@
 //!   streamed answer, self-correction, persistence, metrics — against the
 //!   in-memory fakes of `pika-testkit`, printed as it streams.
 //!
-//! This library part holds what the examples share: printing events.
+//! - `embed_in_axum`: Pika's API mounted in a host's axum app behind the
+//!   host's authentication.
+//! - `chat_in_a_worker`: the chat service in a queue worker, no HTTP.
+//! - `custom_store`: a store written outside Pika's adapters
+//!   ([`file_job_lock::FileJobLock`]) composed into the platform; its
+//!   tests run `pika-testkit`'s contract suite on it.
+//!
+//! This library part holds what the examples share: printing events, and
+//! the custom store.
+
+pub mod file_job_lock;
 
 use pika_domain::stream::{SequencedEvent, TurnEvent};
 
