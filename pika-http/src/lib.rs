@@ -24,11 +24,7 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use pika_service::{
-    AdminService, AnalyticsService, ChatService, CleanupService, ConfigCache, FeedbackService,
-    InsightsRunner, Platform, Ports, SearchService, ServiceSettings, SessionService, UploadService,
-    UserDirectory,
-};
+use pika_service::{Platform, Ports, ServiceSettings};
 use problem::ApiError;
 pub use rate_limit::RateLimit;
 use std::sync::Arc;
@@ -91,37 +87,13 @@ impl Default for ApiConfig {
     }
 }
 
-/// Everything the handlers use.
+/// Everything the handlers use: the platform's services (through
+/// `Deref`: `state.chat`, `state.sessions`, …), who the callers are, and
+/// the HTTP settings.
 #[derive(Clone)]
 pub struct AppState {
-    /// The ports (for the few reads that need no use case).
-    pub ports: Ports,
-    /// Site settings.
-    pub settings: ServiceSettings,
-    /// Configuration cache shared by the services.
-    pub config: Arc<ConfigCache>,
-    /// The chat turn.
-    pub chat: ChatService,
-    /// Sessions.
-    pub sessions: SessionService,
-    /// Admin.
-    pub admin: AdminService,
-    /// Feedback.
-    pub feedback: FeedbackService,
-    /// Insights.
-    pub insights: InsightsRunner,
-    /// Search.
-    pub search: SearchService,
-    /// Uploads.
-    pub uploads: UploadService,
-    /// Cleanup.
-    pub cleanup: CleanupService,
-    /// Analytics.
-    pub analytics: AnalyticsService,
-    /// The users store, kept current from each caller's claims.
-    pub users: UserDirectory,
-    /// The callers' user data overrides.
-    pub user_data: pika_service::UserDataService,
+    /// Every service, over the ports.
+    pub platform: Platform,
     /// Pika's own authentication (it signs development tokens); `None`
     /// when a host authenticates ([`AppState::hosted`]).
     pub auth: Option<Arc<Authenticator>>,
@@ -129,6 +101,14 @@ pub struct AppState {
     pub callers: Arc<dyn auth::CallerAuth>,
     /// HTTP settings.
     pub api: Arc<ApiConfig>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Platform;
+
+    fn deref(&self) -> &Platform {
+        &self.platform
+    }
 }
 
 impl AppState {
@@ -161,37 +141,8 @@ impl AppState {
     /// mounts the API in its own axum app, with its own sessions or
     /// tokens). Development tokens do not exist here.
     pub fn hosted(platform: Platform, callers: Arc<dyn auth::CallerAuth>, api: ApiConfig) -> Self {
-        let Platform {
-            ports,
-            settings,
-            config,
-            chat,
-            sessions,
-            admin,
-            feedback,
-            insights,
-            search,
-            uploads,
-            cleanup,
-            analytics,
-            users,
-            user_data,
-        } = platform;
         Self {
-            ports,
-            settings,
-            config,
-            chat,
-            sessions,
-            admin,
-            feedback,
-            insights,
-            search,
-            uploads,
-            cleanup,
-            analytics,
-            users,
-            user_data,
+            platform,
             auth: None,
             callers,
             api: Arc::new(ApiConfig {

@@ -17,14 +17,13 @@ impl fmt::Display for SecretError {
 
 impl std::error::Error for SecretError {}
 
-/// The HS256 key in the secret `arn`: its string value (at least 32 bytes,
-/// as the authenticator requires), or its binary value.
-///
-/// # Errors
-/// When the secret cannot be read or is empty; the message names the ARN,
-/// never the value.
-pub async fn hs256_key(client: &Client, arn: &str) -> Result<Vec<u8>, SecretError> {
-    let out = client
+/// The secret `arn`'s current value; an error names the ARN only.
+async fn read(
+    client: &Client,
+    arn: &str,
+) -> Result<aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput, SecretError>
+{
+    client
         .get_secret_value()
         .secret_id(arn)
         .send()
@@ -34,7 +33,17 @@ pub async fn hs256_key(client: &Client, arn: &str) -> Result<Vec<u8>, SecretErro
                 "cannot read secret {arn}: {}",
                 aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
             ))
-        })?;
+        })
+}
+
+/// The HS256 key in the secret `arn`: its string value (at least 32 bytes,
+/// as the authenticator requires), or its binary value.
+///
+/// # Errors
+/// When the secret cannot be read or is empty; the message names the ARN,
+/// never the value.
+pub async fn hs256_key(client: &Client, arn: &str) -> Result<Vec<u8>, SecretError> {
+    let out = read(client, arn).await?;
     let key = match (out.secret_string, out.secret_binary) {
         (Some(text), _) => text.trim().as_bytes().to_vec(),
         (None, Some(blob)) => blob.into_inner(),
@@ -56,17 +65,7 @@ pub async fn tool_secrets(
     client: &Client,
     arn: &str,
 ) -> Result<std::collections::BTreeMap<String, String>, SecretError> {
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| {
-            SecretError(format!(
-                "cannot read secret {arn}: {}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-            ))
-        })?;
+    let out = read(client, arn).await?;
     let text = out.secret_string.unwrap_or_default();
     serde_json::from_str(&text).map_err(|_| {
         SecretError(format!(
