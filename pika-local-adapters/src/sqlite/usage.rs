@@ -37,7 +37,7 @@ fn scope_text(scope: QuotaScope) -> &'static str {
 /// The first whole microsecond at or after `at`.
 fn micros_at_or_after(at: &DateTime<Utc>) -> i64 {
     let micros = at.timestamp_micros();
-    if at.timestamp_subsec_nanos() % 1_000 == 0 {
+    if at.timestamp_subsec_nanos().is_multiple_of(1_000) {
         micros
     } else {
         micros.saturating_add(1)
