@@ -125,15 +125,12 @@ impl AppState {
     /// Serves the services of `platform` (composed with
     /// [`Platform::builder`]) behind Pika's own authentication.
     pub fn from_platform(platform: Platform, auth: Arc<Authenticator>, api: ApiConfig) -> Self {
-        let callers: Arc<dyn auth::CallerAuth> = auth.clone();
-        let dev_tokens = api.dev_tokens.clone();
-        let mut state = Self::hosted(platform, callers, api);
-        state.auth = Some(auth);
-        state.api = Arc::new(ApiConfig {
-            dev_tokens,
-            ..ApiConfig::clone(&state.api)
-        });
-        state
+        Self {
+            platform,
+            callers: auth.clone(),
+            auth: Some(auth),
+            api: Arc::new(api),
+        }
     }
 
     /// Serves the services of `platform` behind a host's authentication:
