@@ -33,5 +33,5 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 token=$("$bin" token --user conformance --type internal-user --role pika:site-admin)
-"$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" --checks all \
+"$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" --checks all \
   -H "Authorization: Bearer $token" --max-examples "${MAX:-10}" --seed "${SEED:-1}" --no-color

@@ -211,3 +211,31 @@ mod tests {
         assert!(read("-1").is_err());
     }
 }
+
+/// The body of `PUT /admin/components/{name}`: a module's or style
+/// sheet's source, UTF-8, not empty. Any text is a source (`{}` is a valid
+/// module), so the schema names no JSON type: it says only that the body
+/// is not empty.
+pub struct ComponentSource;
+
+impl utoipa::PartialSchema for ComponentSource {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+            .min_length(Some(1))
+            .description(Some("The source, UTF-8, at most 256 KiB."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ComponentSource {}
+
+/// The answer of `POST /dev/token`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DevToken {
+    /// The signed JWT, for `Authorization: Bearer`.
+    pub token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}

@@ -255,7 +255,8 @@ async fn resume_returns_the_events_after_the_last_seen() {
         &[("last-event-id", &format!("{NO_SUCH_UUID}:1"))],
     )
     .await;
-    problem(&reply, 400, "invalid_request");
+    // Well formed, but no event of this message's stream has that id.
+    problem(&reply, 404, "not_found");
 }
 
 #[tokio::test]

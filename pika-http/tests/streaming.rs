@@ -320,7 +320,7 @@ async fn a_resumed_stream_completes_the_interrupted_one_exactly() {
     let joined: Vec<sse::Frame> = head_frames.into_iter().chain(tail_frames).collect();
     assert_eq!(joined, whole);
 
-    // `?after=` works the same, and a foreign Last-Event-ID is refused.
+    // `?after=` works the same; a foreign Last-Event-ID names no event here.
     let after = api
         .get(
             &format!("/sessions/{session}/messages/{assistant}/events?after=2"),
@@ -334,7 +334,8 @@ async fn a_resumed_stream_completes_the_interrupted_one_exactly() {
         .header("last-event-id", "01890a5d-ac96-774b-bcce-b302099a8057:1")
         .body(Body::empty())
         .unwrap();
-    assert_eq!(api.send(req).await.code(), "invalid_request");
+    // No event of this message's stream has that id.
+    assert_eq!(api.send(req).await.code(), "not_found");
 }
 
 /// Answer text and tool output cannot forge Pika's frames: a tag in the

@@ -83,7 +83,7 @@ impl AnalyticsService {
     /// The report for `query`. Site admins only.
     ///
     /// # Errors
-    /// `Forbidden`; `Invalid` for an inverted or over-long range.
+    /// `Forbidden`; `Invalid` for an over-long range (an inverted one is empty).
     pub async fn report(
         &self,
         caller: &User,
@@ -93,8 +93,10 @@ impl AnalyticsService {
             return Err(ServiceError::Forbidden("site admins only".to_string()));
         }
         let days = (query.to - query.from).num_days();
+        // An inverted range holds no day: its report is empty, as a
+        // listing filtered to nothing is (no store read).
         if days < 0 {
-            return Err(ServiceError::Invalid("'from' is after 'to'".to_string()));
+            return Ok(AnalyticsReport::default());
         }
         if days >= MAX_RANGE_DAYS {
             return Err(ServiceError::Invalid(format!(

@@ -25,7 +25,7 @@ impl SearchService {
     /// sessions the user filter is forced to themselves, whatever was asked.
     ///
     /// # Errors
-    /// `Invalid` for an oversized query, an inverted date range or a bad cursor.
+    /// `Invalid` for an oversized query or a bad cursor (an inverted date range finds nothing).
     pub async fn search(
         &self,
         caller: &User,
@@ -38,8 +38,9 @@ impl SearchService {
             )));
         }
         if let (Some(from), Some(to)) = (query.from, query.to) {
+            // An inverted range holds nothing: an empty page, no store read.
             if from > to {
-                return Err(ServiceError::Invalid("'from' is after 'to'".to_string()));
+                return Ok(Page::last(Vec::new()));
             }
         }
         if !caller.may_view_others() {

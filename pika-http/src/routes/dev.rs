@@ -6,14 +6,13 @@ use crate::auth::DevClaims;
 use crate::dev_tokens::DevTokens;
 use crate::extract::ApiJson;
 use crate::problem::ApiError;
-use crate::wire::DevTokenBody;
+use crate::wire::{DevToken, DevTokenBody};
 use crate::AppState;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::Json;
 use pika_domain::ids::UserId;
-use serde_json::json;
 use std::time::{Duration, SystemTime};
 
 /// How long development tokens live.
@@ -21,7 +20,7 @@ const DEV_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
 
 /// A development JWT (local server only, fenced: see [`crate::dev_tokens`]).
 #[utoipa::path(post, path = "/dev/token", tag = "platform", request_body = DevTokenBody, security(()),
-    responses((status = 200, description = "{token, expiresIn}", body = serde_json::Value), (status = 400, body = crate::problem::Problem),
+    responses((status = 200, description = "A development token", body = DevToken), (status = 400, body = crate::problem::Problem),
         (status = 403, description = "not addressed to loopback, from a foreign page, or a role not allowed", body = crate::problem::Problem)))]
 pub async fn dev_token(
     State(s): State<AppState>,
@@ -44,9 +43,10 @@ pub async fn dev_token(
         .ok_or_else(|| ApiError::not_found("no such route"))?
         .issue_dev_token(claims, DEV_TOKEN_TTL, SystemTime::now())
         .map_err(|e| ApiError::invalid(e.public_message()))?;
-    Ok(Json(
-        json!({ "token": token, "expiresIn": DEV_TOKEN_TTL.as_secs() }),
-    ))
+    Ok(Json(DevToken {
+        token,
+        expires_in: DEV_TOKEN_TTL.as_secs(),
+    }))
 }
 
 /// The request passed the fence ([`DevTokens::check_request`]) before its

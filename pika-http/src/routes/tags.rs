@@ -58,7 +58,7 @@ pub async fn delete(
 
 /// Stores a component module (`.js`, `.mjs` or `.css`; the body as it is).
 #[utoipa::path(put, path = "/admin/components/{name}", operation_id = "putComponent", tag = "admin", params(("name" = String, Path)),
-    request_body(content = String, content_type = "text/javascript"),
+    request_body(content((crate::wire::ComponentSource = "text/javascript"), (crate::wire::ComponentSource = "text/css"))),
     responses((status = 204, description = "Stored"), (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem), (status = 413, body = crate::problem::Problem)))]
 pub async fn put_component(
     State(s): State<AppState>,
@@ -79,7 +79,7 @@ pub async fn put_component(
 /// of a page that allows it: opened on its own, its policy forbids everything.
 #[utoipa::path(get, path = "/components/{name}", operation_id = "getComponent", tag = "chat apps", params(("name" = String, Path)),
     security(()),
-    responses((status = 200, description = "The module", content_type = "text/javascript", body = String), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, description = "The module (`.js`, `.mjs`) or style sheet (`.css`)", content((String = "text/javascript"), (String = "text/css"))), (status = 404, body = crate::problem::Problem)))]
 pub async fn get_component(
     State(s): State<AppState>,
     ApiPath(name): ApiPath<String>,

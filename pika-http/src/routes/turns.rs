@@ -174,7 +174,10 @@ pub async fn resume(
             let (id, seq) = parse_event_id(raw)
                 .ok_or_else(|| ApiError::invalid("Last-Event-ID must be {messageId}:{seq}"))?;
             if id != message {
-                return Err(ApiError::invalid("Last-Event-ID names another message"));
+                // No event of that id is in this message's stream.
+                return Err(ApiError::not_found(
+                    "Last-Event-ID names an event of another message",
+                ));
             }
             Some(seq)
         }

@@ -5,10 +5,6 @@ import * as api from './api.js';
 
 const $ = (id) => document.getElementById(id);
 
-function path(id, tail = '') {
-  return `/sessions/${encodeURIComponent(id)}${tail}`;
-}
-
 /** The link a share gives: this page, opening the shared chat. */
 export function shareLink(shareId) {
   return `${location.origin}/#shared/${encodeURIComponent(shareId)}`;
@@ -40,7 +36,7 @@ export function wireActions({ current, changed, guarded }) {
       const s = current();
       const title = $('rename-title').value.trim();
       if (!s || !title) return;
-      const body = await api.call('POST', path(s.sessionId, '/title'), { title });
+      const body = await api.rename(s.sessionId, title);
       changed({ ...s, title: (body && body.title) || title });
       status('Renamed.');
     });
@@ -48,14 +44,14 @@ export function wireActions({ current, changed, guarded }) {
   $('pin').addEventListener('click', () => guarded(async () => {
     const s = current();
     if (!s) return;
-    await api.call(s.pinned ? 'DELETE' : 'PUT', path(s.sessionId, '/pin'));
+    await api.pin(s.sessionId, !s.pinned);
     changed({ ...s, pinned: !s.pinned });
     status(s.pinned ? 'Unpinned.' : 'Pinned.');
   }));
   $('share').addEventListener('click', () => guarded(async () => {
     const s = current();
     if (!s) return;
-    const shared = await api.call('POST', path(s.sessionId, '/share'));
+    const shared = await api.share(s.sessionId);
     const link = shareLink(shared.share.shareId);
     let copied = false;
     try {
@@ -71,7 +67,7 @@ export function wireActions({ current, changed, guarded }) {
     const s = current();
     if (!s) return;
     if (!window.confirm(`Delete “${s.title || 'Untitled chat'}” and its messages?`)) return;
-    await api.call('DELETE', path(s.sessionId));
+    await api.deleteSession(s.sessionId);
     status('');
     changed(null);
   }));

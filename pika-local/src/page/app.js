@@ -77,7 +77,7 @@ async function showApp() {
 }
 
 async function loadApps() {
-  const body = await api.call('GET', '/chatapps');
+  const body = await api.chatApps();
   state.apps = body.items || [];
   const select = $('chat-app');
   select.replaceChildren();
@@ -154,7 +154,7 @@ function sessionItem(session, onOpen, extra) {
 }
 
 async function loadSessions() {
-  const body = await api.call('GET', '/sessions?limit=20');
+  const body = await api.sessions();
   state.sessions = body.items || [];
   state.sessionsCursor = body.nextCursor || null;
   renderSessions();
@@ -162,7 +162,7 @@ async function loadSessions() {
 
 async function loadMoreSessions() {
   if (!state.sessionsCursor) return;
-  const body = await api.call('GET', `/sessions?limit=20&cursor=${encodeURIComponent(state.sessionsCursor)}`);
+  const body = await api.sessions(state.sessionsCursor);
   const known = new Set(state.sessions.map((s) => s.sessionId));
   state.sessions.push(...(body.items || []).filter((s) => !known.has(s.sessionId)));
   state.sessionsCursor = body.nextCursor || null;
@@ -210,11 +210,11 @@ function newChat() {
 }
 
 function feedback(sessionId) {
-  return (kind, messageId) => api.call('POST', `/sessions/${encodeURIComponent(sessionId)}/feedback`, { kind, messageId });
+  return (kind, messageId) => api.feedback(sessionId, kind, messageId);
 }
 
 function confirmer(sessionId) {
-  return (toolUseId, approve) => api.call('POST', `/sessions/${encodeURIComponent(sessionId)}/confirm`, { toolUseId, approve });
+  return (toolUseId, approve) => api.confirm(sessionId, toolUseId, approve);
 }
 
 /** Renders stored messages at the end of the log. */
@@ -254,8 +254,7 @@ async function openSession(session) {
   const app = state.apps.find((a) => a.chatAppId === session.chatAppId);
   if (app) selectApp(app.chatAppId);
   const page = async (cursor) => {
-    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const body = await api.call('GET', `/sessions/${encodeURIComponent(id)}/messages?limit=50${q}`);
+    const body = await api.messages(id, cursor);
     if (state.sessionId !== id) return;
     renderMessages(body.items, id, false);
     moreMessages(body.nextCursor, page);
@@ -274,7 +273,7 @@ async function openSession(session) {
 
 /** A chat someone shared, read-only. */
 async function openShared(shareId) {
-  const body = await api.call('GET', `/shared/${encodeURIComponent(shareId)}`);
+  const body = await api.shared(shareId);
   newChat();
   $('chat-title').textContent = `Shared: ${body.session.title || 'Untitled chat'}`;
   renderMessages(body.messages && body.messages.items, body.session.sessionId, true);
@@ -283,7 +282,7 @@ async function openShared(shareId) {
 
 async function ensureSession() {
   if (state.sessionId) return state.sessionId;
-  const session = await api.call('POST', '/sessions', { chatAppId: state.app.chatAppId });
+  const session = await api.createSession(state.app.chatAppId);
   state.sessionId = session.sessionId;
   return state.sessionId;
 }
@@ -292,7 +291,7 @@ async function upload(file) {
   const id = await ensureSession();
   const type = file.type || 'application/octet-stream';
   $('attached').textContent = `Uploading ${file.name}…`;
-  const ticket = await api.call('POST', `/sessions/${encodeURIComponent(id)}/files`, { name: file.name, contentType: type, size: file.size });
+  const ticket = await api.upload(id, file.name, type, file.size);
   const headers = {};
   for (const [k, v] of ticket.upload.headers || []) headers[k] = v;
   let response;
@@ -310,17 +309,15 @@ async function sendMessage(text) {
   const log = $('log');
   userBubble(log, text);
   renderSuggestions();
-  const path = state.sessionId
-    ? `/sessions/${encodeURIComponent(state.sessionId)}/messages`
-    : `/chat/${encodeURIComponent(state.app.chatAppId)}/messages`;
   const body = { message: text, clientMessageId: crypto.randomUUID() };
   if (state.fileRefs.length) body.fileIds = state.fileRefs;
+  const start = api.startTurn.bind(null, state.sessionId, state.app.chatAppId, body);
   state.fileRefs = [];
   $('attached').textContent = '';
   let answer = null;
   let done = null;
   try {
-    const response = await api.send('POST', path, body, { headers: { Accept: 'text/event-stream' } });
+    const response = await start();
     // This turn's session, whatever chat is open when a button is pressed.
     let turnSession = state.sessionId;
     answer = answerBubble(log, {
@@ -371,7 +368,7 @@ function wire() {
   });
   $('stop').addEventListener('click', () => guarded(async () => {
     if (!state.sessionId) return;
-    await api.call('POST', `/sessions/${encodeURIComponent(state.sessionId)}/stop`);
+    await api.stop(state.sessionId);
   }));
   wireActions({
     current: () => state.session,
@@ -429,7 +426,7 @@ async function search() {
     list.hidden = true;
     return;
   }
-  const body = await api.call('GET', `/search?q=${encodeURIComponent(q)}`);
+  const body = await api.search(q);
   const seen = new Set();
   for (const hit of body.items || []) {
     const d = hit.document || {};
