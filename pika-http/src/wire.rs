@@ -1,8 +1,11 @@
 //! Request and response bodies that are not domain types (camelCase on the
 //! wire, PIKA.md §11 "Wire shapes").
 
+pub mod features;
+pub mod messages;
+pub mod sessions;
+
 use pika_domain::chat_app::ChatAppMode;
-use pika_domain::features::ResolvedFeatures;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -146,7 +149,7 @@ pub struct DevTokenBody {
 }
 
 /// A chat app as a caller sees it, with features resolved for them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatAppView {
     /// Its id.
@@ -156,16 +159,16 @@ pub struct ChatAppView {
     /// Description (the override's when set).
     pub description: String,
     /// Where it may be shown.
-    pub modes_supported: Vec<ChatAppMode>,
+    pub modes_supported: Vec<ModeView>,
     /// Features resolved for the caller.
-    pub features: ResolvedFeatures,
+    pub features: features::ResolvedFeaturesView,
     /// The tags the page renders in this chat app (`tags` feature; empty
     /// when off): each component module is served at `/components/{module}`.
     pub tags: Vec<TagView>,
 }
 
 /// A tag as the page needs it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TagView {
     /// The name the model writes (`chart` for `<chart>…</chart>`).
@@ -174,7 +177,43 @@ pub struct TagView {
     pub description: String,
     /// What renders it; `None`: its content is shown as a block.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub component: Option<pika_domain::tag::TagComponent>,
+    pub component: Option<TagComponentView>,
+}
+
+/// The custom element that renders a tag.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TagComponentView {
+    /// The element's name (it holds a hyphen).
+    pub element: String,
+    /// The module defining it, served at `/components/{module}`.
+    pub module: String,
+}
+
+/// Where a chat app may be shown.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ModeView {
+    /// A page of its own.
+    Standalone,
+    /// Embedded in another page.
+    Embedded,
+}
+
+impl From<ChatAppMode> for ModeView {
+    fn from(m: ChatAppMode) -> Self {
+        match m {
+            ChatAppMode::Standalone => Self::Standalone,
+            ChatAppMode::Embedded => Self::Embedded,
+        }
+    }
+}
+
+/// `GET /chatapps`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChatAppList {
+    /// The chat apps the caller may use.
+    pub items: Vec<ChatAppView>,
 }
 
 /// A non-negative whole number, written as an integer or as a float with no
@@ -238,4 +277,29 @@ pub struct DevToken {
     pub token: String,
     /// Seconds until it expires.
     pub expires_in: u64,
+}
+
+/// Reads a value of one type as another of the same JSON shape: a wire
+/// type as its domain type, or the other way. Used where the two mirror
+/// each other field for field (features, admin definitions), so the
+/// domain keeps deciding what a value means. A shape the other side does
+/// not read is a 400 naming why (for a request) or a 500 (for an answer:
+/// a bug, logged by the problem layer).
+pub(crate) fn convert<A: Serialize, B: serde::de::DeserializeOwned>(
+    from: &A,
+    request: bool,
+) -> Result<B, crate::problem::ApiError> {
+    serde_json::to_value(from)
+        .and_then(serde_json::from_value)
+        .map_err(|e| {
+            if request {
+                crate::problem::ApiError::invalid(format!("the body is not valid: {e}"))
+            } else {
+                crate::problem::ApiError::new(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the answer could not be written",
+                )
+            }
+        })
 }

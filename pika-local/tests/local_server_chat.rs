@@ -287,7 +287,10 @@ async fn an_uploaded_file_goes_through_its_signed_url_and_reaches_the_model() {
         assert_eq!(files_of_user.len(), 1);
         assert_eq!(files_of_user[0]["name"], "notes.txt");
         assert_eq!(files_of_user[0]["contentType"], "text/plain");
-        assert_eq!(files_of_user[0]["key"], json!(key));
+        // Where the file is stored is the server's business: the message
+        // names the file, the download route hands it out.
+        assert!(files_of_user[0].get("key").is_none(), "{}", files_of_user[0]);
+        assert!(key.ends_with("/notes.txt"), "{key}");
         assert_eq!(
             format!("{}/notes.txt", files_of_user[0]["fileId"].as_str().unwrap()),
             file_ref

@@ -3,7 +3,7 @@
 use super::parse_id;
 use crate::extract::{ApiPath, Caller};
 use crate::problem::ApiError;
-use crate::wire::{ChatAppView, TagView};
+use crate::wire::{convert, ChatAppList, ChatAppView, TagComponentView, TagView};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -25,16 +25,16 @@ fn view(
     app: &ChatApp,
     ovr: Option<&ChatAppOverride>,
     site: &SiteConfig,
-) -> Option<ChatAppView> {
+) -> Result<Option<ChatAppView>, ApiError> {
     if !decide_access(user, app, ovr, site).is_allowed() {
-        return None;
+        return Ok(None);
     }
     let features = resolve_features(user, app, ovr, site);
-    Some(ChatAppView {
+    Ok(Some(ChatAppView {
         chat_app_id: app.chat_app_id.to_string(),
         title: ChatAppOverride::title_for(ovr, app).to_string(),
         description: ChatAppOverride::description_for(ovr, app).to_string(),
-        modes_supported: app.modes_supported.clone(),
+        modes_supported: app.modes_supported.iter().map(|m| (*m).into()).collect(),
         tags: features
             .tags
             .as_ref()
@@ -44,22 +44,25 @@ fn view(
                     .map(|t| TagView {
                         tag: t.tag.to_string(),
                         description: t.description.clone(),
-                        component: t.component.clone(),
+                        component: t.component.as_ref().map(|c| TagComponentView {
+                            element: c.element.clone(),
+                            module: c.module.clone(),
+                        }),
                     })
                     .collect()
             })
             .unwrap_or_default(),
-        features,
-    })
+        features: convert(&features, false)?,
+    }))
 }
 
 /// The chat apps the caller may use.
 #[utoipa::path(get, path = "/chatapps", operation_id = "listChatApps", tag = "chat apps",
-    responses((status = 200, description = "{items: [{chatAppId, title, description, modesSupported, features}]}", body = serde_json::Value)))]
+    responses((status = 200, description = "The chat apps the caller may use", body = ChatAppList)))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(user): Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ChatAppList>, ApiError> {
     let site = s.config.site().await?;
     let mut items = Vec::new();
     let mut page = PageRequest::first(100);
@@ -75,7 +78,7 @@ pub async fn list(
             seen += 1;
             let config = s.config.chat_app(&app.chat_app_id).await?;
             if let Some(c) = config {
-                items.extend(view(&user, &c.app, c.ovr.as_ref(), &site));
+                items.extend(view(&user, &c.app, c.ovr.as_ref(), &site)?);
             }
         }
         match batch.next_cursor {
@@ -83,12 +86,12 @@ pub async fn list(
             _ => break,
         }
     }
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(ChatAppList { items }))
 }
 
 /// One chat app, if the caller may use it (otherwise 404).
 #[utoipa::path(get, path = "/chatapps/{id}", operation_id = "getChatApp", tag = "chat apps", params(("id" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, body = ChatAppView), (status = 404, body = crate::problem::Problem)))]
 pub async fn get(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -101,7 +104,7 @@ pub async fn get(
         .await?
         .ok_or_else(|| ApiError::not_found("chat app not found"))?;
     let site = s.config.site().await?;
-    view(&user, &config.app, config.ovr.as_ref(), &site)
+    view(&user, &config.app, config.ovr.as_ref(), &site)?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("chat app not found"))
 }

@@ -28,7 +28,7 @@ pub async fn openapi(State(s): State<AppState>) -> impl IntoResponse {
 
 /// A shared session and its first page of messages.
 #[utoipa::path(get, path = "/shared/{shareId}", tag = "sessions", params(("shareId" = String, Path), PageQuery),
-    responses((status = 200, description = "{session, messages}", body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, description = "The session and a page of its messages", body = crate::wire::sessions::SharedView), (status = 404, body = crate::problem::Problem)))]
 pub async fn shared(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -37,7 +37,10 @@ pub async fn shared(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, ShareId::parse, "share id")?;
     let (session, messages) = s.sessions.read_shared(&user, &id, q.page()?).await?;
-    Ok(Json(json!({ "session": session, "messages": messages })))
+    Ok(Json(crate::wire::sessions::SharedView {
+        session: session.into(),
+        messages: messages.into(),
+    }))
 }
 
 /// `GET /search` parameters.

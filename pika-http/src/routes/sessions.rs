@@ -4,6 +4,8 @@
 use super::{parse_id, PageQuery};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::problem::ApiError;
+use crate::wire::messages::MessagePage;
+use crate::wire::sessions::{PresignedView, SessionPage, SessionView, UploadTicketView};
 use crate::wire::{CreateSession, FeedbackBody, TitleBody, UploadBody};
 use crate::AppState;
 use axum::extract::State;
@@ -36,7 +38,7 @@ pub(crate) fn session_id(raw: &str) -> Result<SessionId, ApiError> {
 
 /// The caller's sessions, newest first.
 #[utoipa::path(get, path = "/sessions", operation_id = "listSessions", tag = "sessions", params(ListQuery),
-    responses((status = 200, description = "A page of sessions: {items, nextCursor}", body = serde_json::Value), (status = 401, body = crate::problem::Problem)))]
+    responses((status = 200, description = "A page of sessions", body = SessionPage), (status = 401, body = crate::problem::Problem)))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -52,12 +54,14 @@ pub async fn list(
         limit: q.limit,
     }
     .page()?;
-    Ok(Json(s.sessions.list(&user, app, page).await?))
+    Ok(Json(SessionPage::from(
+        s.sessions.list(&user, app, page).await?,
+    )))
 }
 
 /// Creates an empty session.
 #[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = CreateSession,
-    responses((status = 201, description = "The session", body = serde_json::Value), (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 201, description = "The session", body = SessionView), (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)))]
 pub async fn create(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -66,19 +70,21 @@ pub async fn create(
     let app = parse_id(&body.chat_app_id, ChatAppId::parse, "chat app id")?;
     Ok((
         StatusCode::CREATED,
-        Json(s.sessions.create(&user, &app).await?),
+        Json(SessionView::from(s.sessions.create(&user, &app).await?)),
     ))
 }
 
 /// One session.
 #[utoipa::path(get, path = "/sessions/{id}", operation_id = "getSession", tag = "sessions", params(("id" = String, Path, description = "Session id")),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, body = SessionView), (status = 404, body = crate::problem::Problem)))]
 pub async fn get(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(s.sessions.get(&user, &session_id(&id)?).await?))
+    Ok(Json(SessionView::from(
+        s.sessions.get(&user, &session_id(&id)?).await?,
+    )))
 }
 
 /// Deletes a session with its messages, documents and files.
@@ -95,23 +101,23 @@ pub async fn delete(
 
 /// The messages of a session, oldest first.
 #[utoipa::path(get, path = "/sessions/{id}/messages", tag = "sessions", params(("id" = String, Path), PageQuery),
-    responses((status = 200, description = "A page of messages", body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, description = "A page of messages", body = MessagePage), (status = 404, body = crate::problem::Problem)))]
 pub async fn messages(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(
+    Ok(Json(MessagePage::from(
         s.sessions
             .messages(&user, &session_id(&id)?, q.page()?)
             .await?,
-    ))
+    )))
 }
 
 /// Sets (or, without `title`, generates) the title.
 #[utoipa::path(post, path = "/sessions/{id}/title", tag = "sessions", params(("id" = String, Path)), request_body = TitleBody,
-    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, body = SessionView), (status = 404, body = crate::problem::Problem)))]
 pub async fn title(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -119,61 +125,65 @@ pub async fn title(
     ApiJson(body): ApiJson<TitleBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = session_id(&id)?;
-    Ok(Json(s.sessions.set_title(&user, &id, body.title).await?))
+    Ok(Json(SessionView::from(
+        s.sessions.set_title(&user, &id, body.title).await?,
+    )))
 }
 
 /// Pins a session.
 #[utoipa::path(put, path = "/sessions/{id}/pin", tag = "sessions", params(("id" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, body = SessionView), (status = 404, body = crate::problem::Problem)))]
 pub async fn pin(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(
+    Ok(Json(SessionView::from(
         s.sessions
             .set_pinned(&user, &session_id(&id)?, true)
             .await?,
-    ))
+    )))
 }
 
 /// Unpins a session.
 #[utoipa::path(delete, path = "/sessions/{id}/pin", tag = "sessions", params(("id" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, body = SessionView), (status = 404, body = crate::problem::Problem)))]
 pub async fn unpin(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(
+    Ok(Json(SessionView::from(
         s.sessions
             .set_pinned(&user, &session_id(&id)?, false)
             .await?,
-    ))
+    )))
 }
 
 /// Shares a session.
 #[utoipa::path(post, path = "/sessions/{id}/share", tag = "sessions", params(("id" = String, Path)),
-    responses((status = 200, description = "The session with its share", body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, description = "The session with its share", body = SessionView), (status = 404, body = crate::problem::Problem)))]
 pub async fn share(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(s.sessions.share(&user, &session_id(&id)?).await?))
+    Ok(Json(SessionView::from(
+        s.sessions.share(&user, &session_id(&id)?).await?,
+    )))
 }
 
 /// Revokes a session's share.
 #[utoipa::path(delete, path = "/sessions/{id}/share", tag = "sessions", params(("id" = String, Path)),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, body = SessionView), (status = 404, body = crate::problem::Problem)))]
 pub async fn unshare(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(
+    Ok(Json(SessionView::from(
         s.sessions.revoke_share(&user, &session_id(&id)?).await?,
-    ))
+    )))
 }
 
 /// Thumbs and comments.
@@ -213,7 +223,7 @@ pub async fn feedback(
 
 /// A presigned upload URL.
 #[utoipa::path(post, path = "/sessions/{id}/files", tag = "sessions", params(("id" = String, Path)), request_body = UploadBody,
-    responses((status = 201, description = "{fileRef, key, upload: {url, method, headers, expiresAt}}", body = serde_json::Value), (status = 403, body = crate::problem::Problem)))]
+    responses((status = 201, description = "The upload to send", body = UploadTicketView), (status = 403, body = crate::problem::Problem)))]
 pub async fn upload(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -228,21 +238,21 @@ pub async fn upload(
     let ticket = s.uploads.presign(&user, &session_id(&id)?, request).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "fileRef": ticket.file_ref, "key": ticket.key, "upload": ticket.upload })),
+        Json(UploadTicketView::from(ticket)),
     ))
 }
 
 /// A short-lived download URL for a file attached to the session's messages.
 #[utoipa::path(get, path = "/sessions/{id}/files/{fileId}", tag = "sessions",
     params(("id" = String, Path), ("fileId" = String, Path)),
-    responses((status = 200, description = "{url, method, headers, expiresAt}", body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, description = "The download to send", body = PresignedView), (status = 404, body = crate::problem::Problem)))]
 pub async fn download(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath((id, file)): ApiPath<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     let file = parse_id(&file, FileId::parse, "file id")?;
-    Ok(Json(
+    Ok(Json(PresignedView::from(
         s.uploads.download(&user, &session_id(&id)?, &file).await?,
-    ))
+    )))
 }

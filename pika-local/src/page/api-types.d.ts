@@ -708,6 +708,59 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Who may use a chat app or a rule-gated feature. */
+        AccessRulesBody: {
+            /** @description How the two lists combine. */
+            applyRulesAs?: components["schemas"]["ApplyRulesAsBody"];
+            /** @description Rules switched off allow nobody. */
+            enabled: boolean;
+            /** @description Roles allowed (any match); unset or empty: not a condition. */
+            userRoles?: string[] | null;
+            /** @description User types allowed (any match); unset or empty: not a condition. */
+            userTypes?: components["schemas"]["UserTypeBody"][] | null;
+        };
+        /**
+         * @description How the two lists of a rule combine.
+         * @enum {string}
+         */
+        ApplyRulesAsBody: "and" | "or";
+        /** @description `GET /chatapps`. */
+        ChatAppList: {
+            /** @description The chat apps the caller may use. */
+            items: components["schemas"]["ChatAppView"][];
+        };
+        /** @description A chat app as a caller sees it, with features resolved for them. */
+        ChatAppView: {
+            /** @description Its id. */
+            chatAppId: string;
+            /** @description Description (the override's when set). */
+            description: string;
+            /** @description Features resolved for the caller. */
+            features: components["schemas"]["ResolvedFeaturesView"];
+            /** @description Where it may be shown. */
+            modesSupported: components["schemas"]["ModeView"][];
+            /**
+             * @description The tags the page renders in this chat app (`tags` feature; empty
+             *     when off): each component module is served at `/components/{module}`.
+             */
+            tags: components["schemas"]["TagView"][];
+            /** @description Title (the override's when set). */
+            title: string;
+        };
+        /** @description A passage of a knowledge base the answer used. */
+        CitationView: {
+            /** @description The passage. */
+            excerpt: string;
+            /** @description The knowledge base. */
+            knowledgeBaseId: string;
+            /**
+             * Format: double
+             * @description Its relevance, when the knowledge base gives one.
+             */
+            score?: number | null;
+            /** @description The document. */
+            source: string;
+        };
         /** @description The source, UTF-8, at most 256 KiB. */
         ComponentSource: unknown;
         /**
@@ -746,6 +799,13 @@ export interface components {
             /** @description `internal-user` or `external-user`. */
             userType?: string | null;
         };
+        /** @description A disclaimer under the chat. */
+        DisclaimerBody: {
+            /** @description On or off. */
+            enabled: boolean;
+            /** @description Its text. */
+            notice?: string;
+        };
         /** @description `POST /sessions/{id}/feedback`. */
         FeedbackBody: {
             /** @description Free text. */
@@ -754,6 +814,127 @@ export interface components {
             kind: string;
             /** @description The answer it is about. */
             messageId?: string | null;
+        };
+        /** @description Uploads of files into a session. */
+        FileUploadBody: {
+            /** @description On or off. */
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description Largest file, bytes.
+             */
+            maxFileSizeBytes?: number | null;
+            /** @description Media types allowed (`*`, `image/*`, `text/plain`); all by default. */
+            mimeTypesAllowed?: string[] | null;
+        };
+        /** @description A file attached to a message. */
+        FileView: {
+            /** @description Its media type. */
+            contentType: string;
+            /** @description Its id (for `GET /sessions/{id}/files/{fileId}`). */
+            fileId: string;
+            /** @description Its name. */
+            name: string;
+        };
+        /**
+         * @description A grade of an answer.
+         * @enum {string}
+         */
+        GradeBody: "A" | "B" | "C" | "F" | "U";
+        /**
+         * @description Where the insight runner is with a session.
+         * @enum {string}
+         */
+        InsightStatusView: "up_to_date" | "pending" | "failed";
+        /** @description Prompt-assistance blocks in the agent's instruction. */
+        InstructionAssistanceBody: {
+            /** @description The blocks. */
+            blocks?: string[];
+            /** @description On or off. */
+            enabled: boolean;
+        };
+        /** @description A logout menu item. */
+        LogoutBody: {
+            /** @description On or off. */
+            enabled: boolean;
+            /** @description Its title. */
+            menuItemTitle?: string | null;
+            /** @description Who sees it. */
+            rules: components["schemas"]["AccessRulesBody"];
+        };
+        /** @description How a turn failed. */
+        MessageErrorView: {
+            /** @description A stable code. */
+            code: string;
+            /** @description For people. */
+            message: string;
+        };
+        /** @description A page of messages, oldest first. */
+        MessagePage: {
+            /** @description The messages. */
+            items: components["schemas"]["MessageView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+        };
+        /** @description A message of a session. */
+        MessageView: {
+            /** @description The agent that answered. */
+            agentId?: string | null;
+            /** @description Passages the answer used. */
+            citations?: components["schemas"]["CitationView"][];
+            /** @description The client's idempotency id of the user's message. */
+            clientMessageId?: string | null;
+            /** @description Its text. */
+            content: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            createdAt: string;
+            error?: null | components["schemas"]["MessageErrorView"];
+            /**
+             * Format: int64
+             * @description How long the turn took.
+             */
+            executionDurationMs?: number | null;
+            /** @description Attached files. */
+            files?: components["schemas"]["FileView"][];
+            /** @description Its id. */
+            messageId: string;
+            /** @description The model that wrote an answer. */
+            model?: string | null;
+            /** @description Who wrote it. */
+            role: components["schemas"]["RoleView"];
+            /** @description Its session. */
+            sessionId: string;
+            /** @description The user stopped the turn. */
+            stopped?: boolean;
+            /** @description The tools called. */
+            toolCalls?: components["schemas"]["ToolCallView"][];
+            usage?: null | components["schemas"]["UsageView"];
+            verifications?: null | components["schemas"]["VerificationsView"];
+        };
+        /**
+         * @description Where a chat app may be shown.
+         * @enum {string}
+         */
+        ModeView: "standalone" | "embedded";
+        /**
+         * @description A presigned request: send it as given (`PUT` the file's bytes for an
+         *     upload, `GET` for a download).
+         */
+        PresignedView: {
+            /**
+             * Format: date-time
+             * @description When the URL stops working.
+             */
+            expiresAt: string;
+            /** @description Headers to send, as `[name, value]` pairs. */
+            headers: string[][];
+            /** @description `PUT` or `GET`. */
+            method: string;
+            /** @description Where. */
+            url: string;
         };
         /** @description A problem document. */
         Problem: {
@@ -778,6 +959,31 @@ export interface components {
             /** @description A URI naming the kind of problem. */
             type: string;
         };
+        /** @description The features as they apply to the caller (rules decided). */
+        ResolvedFeaturesView: {
+            agentInstructionAssistance?: null | components["schemas"]["InstructionAssistanceBody"];
+            chatDisclaimerNotice?: null | components["schemas"]["DisclaimerBody"];
+            detailedTraces: boolean;
+            entityAttributePath?: string | null;
+            fileUpload?: null | components["schemas"]["FileUploadBody"];
+            instructionAugmentation?: null | components["schemas"]["SimpleFeatureBody"];
+            intentRouter?: null | components["schemas"]["SimpleFeatureBody"];
+            logout?: null | components["schemas"]["LogoutBody"];
+            promptInputFieldLabel: string;
+            sessionInsights: boolean;
+            suggestions?: null | components["schemas"]["SuggestionsBody"];
+            tags?: null | components["schemas"]["SimpleFeatureBody"];
+            traces: boolean;
+            uiCustomization?: null | components["schemas"]["SimpleFeatureBody"];
+            userDataOverrides?: null | components["schemas"]["SimpleFeatureBody"];
+            userMemory: boolean;
+            verifyResponse?: null | components["schemas"]["VerifyResponseBody"];
+        };
+        /**
+         * @description Who wrote a message.
+         * @enum {string}
+         */
+        RoleView: "user" | "assistant";
         /** @description `POST /sessions/{id}/messages` and `POST /chat/{chatAppId}/messages`. */
         SendBody: {
             /** @description Makes the request idempotent for this user. */
@@ -786,6 +992,105 @@ export interface components {
             fileIds?: string[];
             /** @description The user's message (not blank). */
             message: string;
+        };
+        /** @description A page of sessions. */
+        SessionPage: {
+            /** @description The sessions. */
+            items: components["schemas"]["SessionView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+        };
+        /** @description A conversation. */
+        SessionView: {
+            /** @description The agent that answers in it. */
+            agentId: string;
+            /** @description The chat app it belongs to. */
+            chatAppId: string;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt: string;
+            /** @description The owner's entity when it was created. */
+            entityId: string;
+            /**
+             * Format: date-time
+             * @description When the retention of its chat app deletes it.
+             */
+            expiresAt?: string | null;
+            /** @description Where the insight runner is with it. */
+            insightStatus: components["schemas"]["InsightStatusView"];
+            /** @description Its latest message. */
+            lastMessageId?: string | null;
+            /** @description Pinned to the top of the owner's list. */
+            pinned: boolean;
+            /** @description Its id (UUIDv7). */
+            sessionId: string;
+            share?: null | components["schemas"]["ShareView"];
+            /** @description Its title, once given or generated. */
+            title?: string | null;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string;
+            /** @description Tokens and cost of its turns. */
+            usage: components["schemas"]["UsageView"];
+            /** @description Its owner. */
+            userId: string;
+        };
+        /** @description A session's share link. */
+        ShareView: {
+            /**
+             * Format: date-time
+             * @description When it was revoked; a revoked link opens nothing.
+             */
+            revokedAt?: string | null;
+            /** @description The secret of the link (`/shared/{shareId}`). */
+            shareId: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            sharedAt: string;
+            /** @description Who shared it. */
+            sharedBy: string;
+        };
+        /** @description A shared session as anyone with its link sees it. */
+        SharedSessionView: {
+            /** @description Its chat app. */
+            chatAppId: string;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt: string;
+            /** @description Its id. */
+            sessionId: string;
+            /** @description Its title. */
+            title?: string | null;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string;
+        };
+        /** @description `GET /shared/{shareId}`: the session and a page of its messages. */
+        SharedView: {
+            /** @description Its messages, oldest first. */
+            messages: components["schemas"]["MessagePage"];
+            /** @description The session. */
+            session: components["schemas"]["SharedSessionView"];
+        };
+        /**
+         * @description A feature that is on or off, with settings of its own (each feature's
+         *     settings are described in docs/api.md).
+         */
+        SimpleFeatureBody: {
+            /** @description On or off. */
+            enabled: boolean;
+            /** @description The feature's settings. */
+            settings?: Record<string, never>;
         };
         /** @description `PUT /admin/site`. */
         SiteBody: {
@@ -800,10 +1105,62 @@ export interface components {
              */
             version: number;
         };
+        /** @description Suggested prompts. */
+        SuggestionsBody: {
+            /** @description On or off. */
+            enabled: boolean;
+            /**
+             * Format: int32
+             * @description How many are shown (5 by default).
+             */
+            maxToShow?: number | null;
+            /** @description Shown in random order. */
+            randomize?: boolean;
+            /**
+             * Format: int32
+             * @description Randomized only after this many.
+             */
+            randomizeAfter?: number;
+            /** @description The prompts. */
+            suggestions?: string[];
+        };
+        /** @description The custom element that renders a tag. */
+        TagComponentView: {
+            /** @description The element's name (it holds a hyphen). */
+            element: string;
+            /** @description The module defining it, served at `/components/{module}`. */
+            module: string;
+        };
+        /** @description A tag as the page needs it. */
+        TagView: {
+            component?: null | components["schemas"]["TagComponentView"];
+            /** @description What it shows. */
+            description: string;
+            /** @description The name the model writes (`chart` for `<chart>…</chart>`). */
+            tag: string;
+        };
         /** @description `POST /sessions/{id}/title`. */
         TitleBody: {
             /** @description The title; generated from the conversation when absent. */
             title?: string | null;
+        };
+        /** @description A tool the agent called while answering. */
+        ToolCallView: {
+            /**
+             * Format: int64
+             * @description How long it ran.
+             */
+            durationMs: number;
+            /** @description Its input (`null` unless the caller may see detailed traces). */
+            input: unknown;
+            /** @description Whether it succeeded. */
+            ok: boolean;
+            /** @description Its output (`null` unless the caller may see detailed traces). */
+            output: unknown;
+            /** @description The function called. */
+            toolName: string;
+            /** @description The model's id of the call. */
+            toolUseId: string;
         };
         /** @description `PATCH /admin/feedback/{id}`. */
         TriageBody: {
@@ -827,6 +1184,43 @@ export interface components {
              */
             size: number;
         };
+        /** @description What `POST /sessions/{id}/files` hands out. */
+        UploadTicketView: {
+            /** @description What a message's `fileIds` names once the file is uploaded. */
+            fileRef: string;
+            /** @description Where the file is stored. */
+            key: string;
+            /** @description The upload to send. */
+            upload: components["schemas"]["PresignedView"];
+        };
+        /** @description Tokens and their cost. */
+        UsageView: {
+            /**
+             * Format: double
+             * @description Cost of the input, USD.
+             */
+            inputCost: number;
+            /**
+             * Format: int64
+             * @description Input tokens.
+             */
+            inputTokens: number;
+            /**
+             * Format: double
+             * @description Cost of the output, USD.
+             */
+            outputCost: number;
+            /**
+             * Format: int64
+             * @description Output tokens.
+             */
+            outputTokens: number;
+            /**
+             * Format: double
+             * @description Both, USD.
+             */
+            totalCost: number;
+        };
         /**
          * @description `PUT /chatapps/{id}/user-data`: the caller's override of their custom
          *     data in one chat app.
@@ -839,6 +1233,32 @@ export interface components {
             customData: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * @description A kind of user.
+         * @enum {string}
+         */
+        UserTypeBody: "internal-user" | "external-user";
+        /** @description A grade of an answer (PIKA.md §8). */
+        VerificationView: {
+            /** @description Why. */
+            explanation: string;
+            /** @description `A`, `B`, `C`, `F` or `U` (ungraded). */
+            grade: string;
+        };
+        /** @description The grades of an answer and of its correction. */
+        VerificationsView: {
+            correction?: null | components["schemas"]["VerificationView"];
+            /** @description The answer's grade. */
+            main: components["schemas"]["VerificationView"];
+        };
+        /** @description Self-correction (PIKA.md §8). */
+        VerifyResponseBody: {
+            autoRepromptThreshold?: null | components["schemas"]["GradeBody"];
+            /** @description On or off. */
+            enabled: boolean;
+            /** @description Who gets it. */
+            rules: components["schemas"]["AccessRulesBody"];
         };
     };
     responses: never;
@@ -3343,13 +3763,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {items: [{chatAppId, title, description, modesSupported, features}]} */
+            /** @description The chat apps the caller may use */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChatAppList"];
                 };
             };
             /** @description No valid bearer token */
@@ -3415,7 +3835,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChatAppView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4354,13 +4774,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of sessions: {items, nextCursor} */
+            /** @description A page of sessions */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionPage"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4437,7 +4857,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4538,7 +4958,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4912,13 +5332,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {fileRef, key, upload: {url, method, headers, expiresAt}} */
+            /** @description The upload to send */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UploadTicketView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -5015,13 +5435,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {url, method, headers, expiresAt} */
+            /** @description The download to send */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PresignedView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -5110,7 +5530,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MessagePage"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -5398,7 +5818,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -5481,7 +5901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -5565,7 +5985,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -5648,7 +6068,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -5819,7 +6239,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -5920,13 +6340,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {session, messages} */
+            /** @description The session and a page of its messages */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SharedView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
