@@ -89,6 +89,9 @@ pub enum InvalidChatApp {
     /// The intents break a rule.
     #[error("intents: {0}")]
     Intents(String),
+    /// A quota window of no hours.
+    #[error("quotas.windowHours must be at least 1")]
+    QuotaWindow,
 }
 
 impl ChatApp {
@@ -114,6 +117,9 @@ impl ChatApp {
             return Err(InvalidChatApp::Retention);
         }
         crate::intent::validate(&self.intents).map_err(InvalidChatApp::Intents)?;
+        if self.quotas.as_ref().and_then(|q| q.window_hours) == Some(0) {
+            return Err(InvalidChatApp::QuotaWindow);
+        }
         Ok(())
     }
 

@@ -18,10 +18,95 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(json_rejection(&rejection)),
+        if !is_json(req.headers()) {
+            return Err(ApiError::invalid(
+                "send the body as JSON with 'Content-Type: application/json'",
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::too_large("the request body is too large")
+                } else {
+                    ApiError::invalid(format!("the body could not be read: {}", e.body_text()))
+                }
+            })?;
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                if matches!(rejection, JsonRejection::JsonDataError(_)) {
+                    if let Some(v) = with_whole_numbers(&bytes) {
+                        return Ok(Self(v));
+                    }
+                }
+                Err(json_rejection(&rejection))
+            }
+        }
+    }
+}
+
+/// `application/json` or `application/…+json`, as axum's `Json` takes.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mime = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// The body read again with numbers written `445.0` taken as the whole
+/// numbers they name, when it holds any (else the first error stands).
+fn with_whole_numbers<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !whole_numbers(&mut value) {
+        return None;
+    }
+    serde_json::from_value(value).ok()
+}
+
+/// A number written with a zero fraction (`445.0`) is the whole number it
+/// names: JSON has one number type, JSON Schema's `integer` accepts it, and
+/// clients whose language has one number type send it so. Whether any was
+/// rewritten.
+fn whole_numbers(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) else {
+                return false;
+            };
+            let whole = if f >= 0.0 && f <= u64::MAX as f64 {
+                serde_json::Number::from_u128(f as u128)
+            } else if f < 0.0 && f >= i64::MIN as f64 {
+                Some(serde_json::Number::from(f as i64))
+            } else {
+                None
+            };
+            whole.map(|w| *n = w).is_some()
+        }
+        serde_json::Value::Array(items) => {
+            let mut any = false;
+            for v in items.iter_mut() {
+                any |= whole_numbers(v);
+            }
+            any
+        }
+        serde_json::Value::Object(map) => {
+            let mut any = false;
+            for v in map.values_mut() {
+                any |= whole_numbers(v);
+            }
+            any
+        }
+        _ => false,
     }
 }
 

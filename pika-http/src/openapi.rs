@@ -1,6 +1,7 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations
 //! (utoipa) and served at `/openapi.json`.
 
+mod constraints;
 mod refine;
 
 use std::sync::OnceLock;
@@ -73,6 +74,7 @@ fn build(dev_tokens: bool) -> serde_json::Value {
     doc.merge(super::routes::protected_routes().into_openapi());
     let mut doc = serde_json::to_value(doc).unwrap_or_default();
     refine::refine(&mut doc);
+    constraints::constrain(&mut doc);
     doc
 }
 

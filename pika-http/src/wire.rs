@@ -1,9 +1,12 @@
 //! Request and response bodies that are not domain types (camelCase on the
 //! wire, PIKA.md §11 "Wire shapes").
 
+pub mod admin;
 pub mod features;
 pub mod messages;
+pub mod reports;
 pub mod sessions;
+pub mod site;
 
 use pika_domain::chat_app::ChatAppMode;
 use serde::{Deserialize, Serialize};
@@ -106,8 +109,7 @@ pub struct UploadBody {
 pub struct SiteBody {
     /// The whole site configuration (features, quotas, turn limits,
     /// insights, title model); a section left out takes its defaults.
-    #[schema(value_type = Object)]
-    pub config: pika_domain::site::SiteConfig,
+    pub config: site::SiteConfigBody,
     /// The version read with `GET /admin/site` (0 when none is stored).
     #[schema(maximum = 9007199254740991_u64)]
     pub version: u64,

@@ -117,7 +117,7 @@ async fn bad_client_message_ids_and_file_ids_are_refused() {
         )
         .await,
     );
-    for file in ["nope", "not-a-uuid/a.png", &format!("{V4}/missing.png")] {
+    for file in ["nope", "not-a-uuid/a.png", &format!("{V4}/")] {
         invalid(
             &api.post(
                 &chat_path(),
@@ -127,6 +127,17 @@ async fn bad_client_message_ids_and_file_ids_are_refused() {
             .await,
         );
     }
+    // Well formed, but no such upload: it names nothing.
+    refused(
+        &api.post(
+            &chat_path(),
+            &alice(),
+            json!({ "message": "hi", "fileIds": [format!("{V4}/missing.png")] }),
+        )
+        .await,
+        404,
+        "not_found",
+    );
     nothing_stored(&api);
 }
 

@@ -250,8 +250,9 @@ async fn admin_chat_app_crud_with_versions_and_override() {
             serde_json::to_value(&orphan).unwrap(),
         )
         .await,
-        400,
-        "invalid_request",
+        // The agent it names does not exist.
+        404,
+        "not_found",
     );
     let mut untitled = fixtures::chat_app("untitled", AGENT);
     untitled.title = "  ".into();
@@ -386,4 +387,22 @@ async fn admin_chat_app_crud_with_versions_and_override() {
         expect(&api.get("/chatapps/fresh", &alice()).await, 200)["title"],
         "Fresh v2"
     );
+}
+
+#[tokio::test]
+async fn a_whole_number_written_with_a_fraction_is_read_as_that_number() {
+    // JSON Schema's integer takes 30.0, and clients with one number type
+    // send it so; 30.5 stays refused.
+    let api = Api::new().await;
+    let root = admin();
+    let mut app = serde_json::to_value(fixtures::chat_app("kept", AGENT)).unwrap();
+    app["sessionRetentionDays"] = json!(30.5);
+    problem(
+        &api.post("/admin/chatapps", &root, app.clone()).await,
+        400,
+        "invalid_request",
+    );
+    app["sessionRetentionDays"] = json!(30.0);
+    let created = expect(&api.post("/admin/chatapps", &root, app).await, 201);
+    assert_eq!(created["sessionRetentionDays"], json!(30));
 }

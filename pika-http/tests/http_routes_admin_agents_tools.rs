@@ -53,8 +53,9 @@ async fn admin_agent_crud() {
             serde_json::to_value(fixtures::agent("tooled", &["no-such-tool"])).unwrap(),
         )
         .await,
-        400,
-        "invalid_request",
+        // The tool it names does not exist.
+        404,
+        "not_found",
     );
 
     let read = expect(&api.get("/admin/agents/helper", &root).await, 200);
@@ -280,8 +281,8 @@ async fn a_chat_apps_intents_name_existing_agents() {
     app["intents"] = json!([{ "agentId": "nobody", "description": "anything" }]);
     problem(
         &api.post("/admin/chatapps", &root, app.clone()).await,
-        400,
-        "invalid_request",
+        404,
+        "not_found",
     );
     expect(
         &api.post(

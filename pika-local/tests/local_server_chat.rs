@@ -323,7 +323,8 @@ async fn an_uploaded_file_goes_through_its_signed_url_and_reaches_the_model() {
         assert!(user_text.contains("notes.txt"), "the model saw: {user_text}");
         assert!(user_text.contains("text/plain"), "the model saw: {user_text}");
 
-        // A file reference of nothing uploaded is refused before anything is stored.
+        // A file reference of nothing uploaded names nothing: 404 before
+        // anything is stored.
         let unknown = post(
             &http,
             &server,
@@ -332,7 +333,7 @@ async fn an_uploaded_file_goes_through_its_signed_url_and_reaches_the_model() {
             &json!({ "message": "And this one?", "fileIds": ["0190a5d0-0000-7000-8000-000000000000/ghost.txt"] }),
         )
         .await;
-        assert_eq!(unknown.status, 400, "{}", unknown.body);
+        assert_eq!(unknown.status, 404, "{}", unknown.body);
         let messages = get(&http, &server, &token, &format!("/sessions/{session}/messages")).await;
         assert_eq!(messages.json()["items"].as_array().unwrap().len(), 2);
 

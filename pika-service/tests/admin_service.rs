@@ -179,7 +179,7 @@ async fn creating_a_chat_app_validates_it_and_refuses_duplicates() {
 
     let orphan = fixtures::chat_app("billing", "no-such-agent");
     let err = a.create_chat_app(&admin(), orphan).await.err().unwrap();
-    assert_eq!(err.code(), "invalid_request");
+    assert_eq!(err.code(), "not_found");
     assert!(err.public_message().contains("no-such-agent"), "{err}");
     assert!(p
         .fakes
@@ -556,7 +556,7 @@ async fn an_agent_must_name_tools_that_exist() {
         .await
         .err()
         .unwrap();
-    assert_eq!(err.code(), "invalid_request");
+    assert_eq!(err.code(), "not_found");
     assert!(err.public_message().contains("ghost-tool"), "{err}");
     assert_eq!(p.fakes.agents.len(), 1, "only the seeded agent");
 
@@ -577,7 +577,7 @@ async fn an_agent_must_name_tools_that_exist() {
     broken.tool_ids.push(fixtures::tool_id("ghost-tool"));
     assert_eq!(
         code(p.admin().update_agent(&admin(), broken).await),
-        "invalid_request"
+        "not_found"
     );
     // And an empty instruction is invalid.
     let mut empty = helper.clone();

@@ -294,7 +294,8 @@ async fn an_uploaded_file_is_attached_to_the_message_and_listed_to_the_model() {
     assert!(text.contains("image/png"), "{text}");
     assert!(text.contains(&ticket.key), "{text}");
 
-    // A file that was never uploaded, or someone else's, is refused.
+    // A file that was never uploaded, or someone else's, names nothing
+    // this caller has: not found (a malformed reference is invalid).
     let unsent = p
         .uploads()
         .presign(&alice, &session, png("never.png", 10))
@@ -304,6 +305,12 @@ async fn an_uploaded_file_is_attached_to_the_message_and_listed_to_the_model() {
     message.file_refs = vec![unsent.file_ref];
     assert_eq!(
         code(p.chat.send(&alice, message).await.map(|_| ())),
+        "not_found"
+    );
+    let mut malformed = SendMessage::new(TurnTarget::Session(session), "And this?");
+    malformed.file_refs = vec!["not-a-file-ref".to_string()];
+    assert_eq!(
+        code(p.chat.send(&alice, malformed).await.map(|_| ())),
         "invalid_request"
     );
     let bob = fixtures::customer("bob");
@@ -312,7 +319,7 @@ async fn an_uploaded_file_is_attached_to_the_message_and_listed_to_the_model() {
     stolen.file_refs = vec![ticket.file_ref];
     assert_eq!(
         code(p.chat.send(&bob, stolen).await.map(|_| ())),
-        "invalid_request"
+        "not_found"
     );
     assert_eq!(p.fakes.messages.of_session(&session).len(), 2);
 }

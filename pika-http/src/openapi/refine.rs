@@ -20,13 +20,13 @@ const UUID: &str =
 /// Chat app, agent and tool ids.
 const SLUG: &str = "^[A-Za-z0-9_-]{1,128}$";
 /// User and entity ids: printable, no spaces, `/` or `#`.
-const OPAQUE: &str = "^[^\\s\\x00-\\x1f\\x7f-\\x9f/#]{1,256}$";
+pub(super) const OPAQUE: &str = "^[^\\s\\x00-\\x1f\\x7f-\\x9f/#]{1,256}$";
 /// A share's secret.
 const SHARE: &str = "^[0-9a-f]{64}$";
 /// A tag name (the protocols' own names are reserved).
 const TAG: &str = "^(?!(trace|heartbeat|pika-metadata|script|style)$)[a-z][a-z0-9._-]{0,63}$";
 /// A component module or style sheet.
-const COMPONENT: &str = "^(?!.*\\.\\.)[a-z0-9][a-z0-9._-]{0,94}\\.(js|mjs|css)$";
+pub(super) const COMPONENT: &str = "^(?!.*\\.\\.)[a-z0-9][a-z0-9._-]{0,94}\\.(js|mjs|css)$";
 
 /// Adds the shared responses and the parameters' shapes to `doc`.
 pub(super) fn refine(doc: &mut Value) {

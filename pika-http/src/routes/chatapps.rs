@@ -15,7 +15,6 @@ use pika_domain::site::SiteConfig;
 use pika_domain::tag::applying;
 use pika_domain::user::User;
 use pika_ports::PageRequest;
-use serde_json::{json, Value};
 
 /// At most this many chat apps are considered for the list.
 const MAX_APPS: usize = 1_000;
@@ -112,22 +111,22 @@ pub async fn get(
 /// The caller's override of their custom data in a chat app (PIKA.md §4
 /// `userDataOverrides`).
 #[utoipa::path(get, path = "/chatapps/{id}/user-data", operation_id = "getUserData", tag = "chat apps", params(("id" = String, Path)),
-    responses((status = 200, description = "{customData}", body = serde_json::Value),
+    responses((status = 200, description = "The override", body = crate::wire::reports::UserDataView),
         (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)))]
 pub async fn get_user_data(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::wire::reports::UserDataView>, ApiError> {
     let id = parse_id(&id, ChatAppId::parse, "chat app id")?;
-    let data = s.user_data.get(&user, &id).await?;
-    Ok(Json(json!({ "customData": data })))
+    let custom_data = s.user_data.get(&user, &id).await?;
+    Ok(Json(crate::wire::reports::UserDataView { custom_data }))
 }
 
 /// Replaces the caller's override of their custom data in a chat app.
 #[utoipa::path(put, path = "/chatapps/{id}/user-data", operation_id = "putUserData", tag = "chat apps", params(("id" = String, Path)),
     request_body = crate::wire::UserDataBody,
-    responses((status = 200, description = "{customData}", body = serde_json::Value),
+    responses((status = 200, description = "The override", body = crate::wire::reports::UserDataView),
         (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem),
         (status = 404, body = crate::problem::Problem)))]
 pub async fn put_user_data(
@@ -135,22 +134,22 @@ pub async fn put_user_data(
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
     crate::extract::ApiJson(body): crate::extract::ApiJson<crate::wire::UserDataBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::wire::reports::UserDataView>, ApiError> {
     let id = parse_id(&id, ChatAppId::parse, "chat app id")?;
-    let data = s.user_data.set(&user, &id, body.custom_data).await?;
-    Ok(Json(json!({ "customData": data })))
+    let custom_data = s.user_data.set(&user, &id, body.custom_data).await?;
+    Ok(Json(crate::wire::reports::UserDataView { custom_data }))
 }
 
 /// Clears the caller's override of their custom data in a chat app.
 #[utoipa::path(delete, path = "/chatapps/{id}/user-data", operation_id = "deleteUserData", tag = "chat apps", params(("id" = String, Path)),
-    responses((status = 200, description = "{customData: {}}", body = serde_json::Value),
+    responses((status = 200, description = "The override, now empty", body = crate::wire::reports::UserDataView),
         (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)))]
 pub async fn delete_user_data(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::wire::reports::UserDataView>, ApiError> {
     let id = parse_id(&id, ChatAppId::parse, "chat app id")?;
-    let data = s.user_data.set(&user, &id, serde_json::Map::new()).await?;
-    Ok(Json(json!({ "customData": data })))
+    let custom_data = s.user_data.set(&user, &id, serde_json::Map::new()).await?;
+    Ok(Json(crate::wire::reports::UserDataView { custom_data }))
 }

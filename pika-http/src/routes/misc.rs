@@ -15,9 +15,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 /// Liveness.
-#[utoipa::path(get, path = "/health", tag = "platform", security(()), responses((status = 200, description = "{status: ok}", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/health", tag = "platform", security(()), responses((status = 200, description = "Alive", body = crate::wire::reports::HealthView)))]
 pub async fn health() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+    Json(crate::wire::reports::HealthView {
+        status: "ok".to_string(),
+    })
 }
 
 /// This API's OpenAPI 3 document.
@@ -81,7 +83,7 @@ fn time(raw: Option<&str>, what: &str) -> Result<Option<DateTime<Utc>>, ApiError
 
 /// Search over the sessions the caller may read.
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchParams),
-    responses((status = 200, description = "A page of hits: {items: [{document, snippet, score}], nextCursor}", body = serde_json::Value), (status = 400, body = crate::problem::Problem)))]
+    responses((status = 200, description = "A page of hits, best first", body = crate::wire::reports::SearchPage), (status = 400, body = crate::problem::Problem)))]
 pub async fn search(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -134,12 +136,17 @@ pub async fn search(
         limit: p.limit,
     }
     .page()?;
-    Ok(Json(s.search.search(&user, query, page).await?))
+    let (items, next_cursor) =
+        crate::wire::reports::page_of(s.search.search(&user, query, page).await?)?;
+    Ok(Json(crate::wire::reports::SearchPage {
+        items,
+        next_cursor,
+    }))
 }
 
 /// The caller's memory records.
 #[utoipa::path(get, path = "/memory", tag = "memory", params(PageQuery),
-    responses((status = 200, description = "A page of memory records", body = serde_json::Value)))]
+    responses((status = 200, description = "A page of memory records", body = crate::wire::reports::MemoryPage)))]
 pub async fn memory(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -151,7 +158,11 @@ pub async fn memory(
         .list(&user.user_id, q.page()?)
         .await
         .map_err(pika_service::ServiceError::from)?;
-    Ok(Json(page))
+    let (items, next_cursor) = crate::wire::reports::page_of(page)?;
+    Ok(Json(crate::wire::reports::MemoryPage {
+        items,
+        next_cursor,
+    }))
 }
 
 /// `GET /insights` filters.
@@ -171,7 +182,7 @@ pub struct InsightsQuery {
 
 /// Feedback and findings across sessions (site admins).
 #[utoipa::path(get, path = "/insights", tag = "insights", params(InsightsQuery),
-    responses((status = 200, description = "A page of feedback records", body = serde_json::Value), (status = 403, body = crate::problem::Problem)))]
+    responses((status = 200, description = "A page of feedback records", body = crate::wire::reports::FeedbackPage), (status = 403, body = crate::problem::Problem)))]
 pub async fn insights(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -199,12 +210,17 @@ pub async fn insights(
         limit: q.limit,
     }
     .page()?;
-    Ok(Json(s.feedback.list(&user, &filter, page).await?))
+    let (items, next_cursor) =
+        crate::wire::reports::page_of(s.feedback.list(&user, &filter, page).await?)?;
+    Ok(Json(crate::wire::reports::FeedbackPage {
+        items,
+        next_cursor,
+    }))
 }
 
 /// A session's insight assessment and feedback (site admins, or the owner).
 #[utoipa::path(get, path = "/insights/{sessionId}", tag = "insights", params(("sessionId" = String, Path)),
-    responses((status = 200, description = "{assessment, feedback}", body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, description = "The assessment and the feedback", body = crate::wire::reports::SessionInsightView), (status = 404, body = crate::problem::Problem)))]
 pub async fn insight(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -213,7 +229,13 @@ pub async fn insight(
     let id = parse_id(&id, SessionId::parse, "session id")?;
     let assessment = s.insights.insight_of(&user, &id).await?;
     let feedback = s.feedback.for_session(&user, &id).await?;
-    Ok(Json(
-        json!({ "assessment": assessment, "feedback": feedback }),
-    ))
+    Ok(Json(crate::wire::reports::SessionInsightView {
+        assessment: assessment
+            .map(|a| crate::wire::convert(&a, false))
+            .transpose()?,
+        feedback: feedback
+            .iter()
+            .map(|f| crate::wire::convert(f, false))
+            .collect::<Result<_, _>>()?,
+    }))
 }

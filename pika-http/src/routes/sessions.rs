@@ -188,7 +188,7 @@ pub async fn unshare(
 
 /// Thumbs and comments.
 #[utoipa::path(post, path = "/sessions/{id}/feedback", tag = "sessions", params(("id" = String, Path)), request_body = FeedbackBody,
-    responses((status = 201, body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 201, body = crate::wire::reports::FeedbackView), (status = 404, body = crate::problem::Problem)))]
 pub async fn feedback(
     State(s): State<AppState>,
     Caller(user): Caller,
@@ -217,7 +217,12 @@ pub async fn feedback(
     };
     Ok((
         StatusCode::CREATED,
-        Json(s.feedback.submit(&user, &session_id(&id)?, input).await?),
+        Json(
+            crate::wire::convert::<_, crate::wire::reports::FeedbackView>(
+                &s.feedback.submit(&user, &session_id(&id)?, input).await?,
+                false,
+            )?,
+        ),
     ))
 }
 
@@ -236,10 +241,7 @@ pub async fn upload(
         size: body.size,
     };
     let ticket = s.uploads.presign(&user, &session_id(&id)?, request).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UploadTicketView::from(ticket)),
-    ))
+    Ok((StatusCode::CREATED, Json(UploadTicketView::from(ticket))))
 }
 
 /// A short-lived download URL for a file attached to the session's messages.

@@ -3,6 +3,8 @@
 
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::problem::ApiError;
+use crate::wire::admin::{TagDef, TagList};
+use crate::wire::convert;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -11,36 +13,43 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pika_domain::tag::{TagDefinition, TagName};
-use serde_json::json;
 
 /// The site's tag definitions.
 #[utoipa::path(get, path = "/admin/tags", operation_id = "listTags", tag = "admin",
-    responses((status = 200, description = "{items: [tag definition]}", body = serde_json::Value), (status = 403, body = crate::problem::Problem)))]
+    responses((status = 200, description = "The tag definitions", body = TagList), (status = 403, body = crate::problem::Problem)))]
 pub async fn list(
     State(s): State<AppState>,
     Caller(user): Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(json!({ "items": s.admin.list_tags(&user).await? })))
+    let items = s.admin.list_tags(&user).await?;
+    Ok(Json(TagList {
+        items: items
+            .iter()
+            .map(|t| convert(t, false))
+            .collect::<Result<_, _>>()?,
+    }))
 }
 
 /// Adds or replaces the definition of a tag: `{tag, description,
 /// instructions?, canBeGeneratedByLlm?, usage?: global|chatApp, disabled?,
 /// component?: {element, module}}`.
 #[utoipa::path(put, path = "/admin/tags/{tag}", operation_id = "putTag", tag = "admin", params(("tag" = String, Path)),
-    request_body = serde_json::Value,
-    responses((status = 200, body = serde_json::Value), (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
+    request_body = TagDef,
+    responses((status = 200, body = TagDef), (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
 pub async fn put(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(tag): ApiPath<String>,
-    ApiJson(definition): ApiJson<TagDefinition>,
+    ApiJson(definition): ApiJson<TagDef>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let definition: TagDefinition = convert(&definition, true)?;
     if definition.tag.as_str() != tag {
         return Err(ApiError::invalid(
             "the tag in the body differs from the tag in the path",
         ));
     }
-    Ok(Json(s.admin.put_tag(&user, definition).await?))
+    let stored = s.admin.put_tag(&user, definition).await?;
+    Ok(Json(convert::<_, TagDef>(&stored, false)?))
 }
 
 /// Removes a tag definition.

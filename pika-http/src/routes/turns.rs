@@ -20,7 +20,6 @@ use pika_domain::ids::{ChatAppId, ClientMessageId, MessageId, SessionId};
 use pika_domain::stream::{parse_event_id, SequencedEvent};
 use pika_service::{SendMessage, TurnTarget};
 use serde::Deserialize;
-use serde_json::json;
 
 /// The first message of a new session, streamed.
 #[utoipa::path(post, path = "/chat/{chatAppId}/messages", tag = "chat",
@@ -195,14 +194,14 @@ pub async fn resume(
 
 /// Stops the running turn of a session; its partial answer is stored.
 #[utoipa::path(post, path = "/sessions/{id}/stop", tag = "chat", params(("id" = String, Path)),
-    responses((status = 200, description = "{stopped: bool} — false when no turn was running", body = serde_json::Value), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, description = "false when no turn was running", body = crate::wire::reports::StopView), (status = 404, body = crate::problem::Problem)))]
 pub async fn stop(
     State(s): State<AppState>,
     Caller(user): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let stopped = s.chat.stop(&user, &session_id(&id)?).await?;
-    Ok(Json(json!({ "stopped": stopped })))
+    Ok(Json(crate::wire::reports::StopView { stopped }))
 }
 
 /// Answers the running turn's request to confirm a tool call (a
@@ -210,7 +209,7 @@ pub async fn stop(
 /// agent hears that the user declined. The first answer to a call stands.
 #[utoipa::path(post, path = "/sessions/{id}/confirm", tag = "chat", params(("id" = String, Path)),
     request_body = ConfirmBody,
-    responses((status = 200, description = "{accepted: true} — the running turn got the answer", body = serde_json::Value),
+    responses((status = 200, description = "The running turn got the answer", body = crate::wire::reports::ConfirmView),
         (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem),
         (status = 404, description = "No such session, or no turn runs in it (`no_running_turn`)", body = crate::problem::Problem)))]
 pub async fn confirm(
@@ -231,5 +230,5 @@ pub async fn confirm(
             "no turn runs in this session: nothing awaits an answer",
         ));
     }
-    Ok(Json(json!({ "accepted": true })))
+    Ok(Json(crate::wire::reports::ConfirmView { accepted: true }))
 }

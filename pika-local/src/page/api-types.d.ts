@@ -720,10 +720,71 @@ export interface components {
             userTypes?: components["schemas"]["UserTypeBody"][] | null;
         };
         /**
+         * @description An agent: an instruction, a model, tools, knowledge bases and
+         *     collaborators (PIKA.md §5).
+         */
+        AgentDef: components["schemas"]["Stamps"] & {
+            /** @description Its id. */
+            agentId: string;
+            /** @description Agents it may hand a question to (not itself). */
+            collaborators?: components["schemas"]["Slug"][];
+            guardrail?: null | components["schemas"]["GuardrailBody"];
+            /** @description The base prompt. */
+            instruction: string;
+            /** @description Knowledge bases it may search. */
+            knowledgeBases?: components["schemas"]["KnowledgeBaseRefBody"][];
+            /** @description The model or inference-profile id. */
+            modelId: string;
+            /** @description Tools it may call (each must exist). */
+            toolIds?: components["schemas"]["Slug"][];
+            /** @description The model that grades answers. */
+            verificationModelId?: string | null;
+        };
+        /** @description `GET /admin/analytics`. */
+        AnalyticsView: {
+            /** @description By chat app, most expensive first. */
+            byChatApp: components["schemas"]["GroupView"][];
+            /** @description By entity, most expensive first. */
+            byEntity: components["schemas"]["GroupView"][];
+            /** @description By model, most expensive first. */
+            byModel: components["schemas"]["GroupView"][];
+            /** @description Every day of the range. */
+            series: components["schemas"]["DayView"][];
+            /** @description Everything in the range. */
+            totals: components["schemas"]["TotalsView"];
+        };
+        /**
          * @description How the two lists of a rule combine.
          * @enum {string}
          */
         ApplyRulesAsBody: "and" | "or";
+        /** @description A chat app: one agent, access rules and features (PIKA.md §3). */
+        ChatAppDef: components["schemas"]["Stamps"] & {
+            /** @description Who may use it. */
+            accessRules: components["schemas"]["AccessRulesBody"];
+            /** @description The agent that answers (it must exist). */
+            agentId: string;
+            /** @description Its id. */
+            chatAppId: string;
+            /** @description Shown to users. */
+            description?: string;
+            /** @description A disabled app is usable by nobody. */
+            enabled: boolean;
+            /** @description Feature settings (over the site's). */
+            features?: components["schemas"]["FeatureSetBody"];
+            /** @description Agents by intent (`intentRouter`); each agent once. */
+            intents?: components["schemas"]["IntentBody"][];
+            /** @description Where it may be shown (standalone by default). */
+            modesSupported?: components["schemas"]["ModeView"][] | null;
+            quotas?: null | components["schemas"]["QuotaBody"];
+            /**
+             * Format: int64
+             * @description Days a session is kept, 1 to 3650; unset: until deleted.
+             */
+            sessionRetentionDays?: number | null;
+            /** @description Shown to users. */
+            title: string;
+        };
         /** @description `GET /chatapps`. */
         ChatAppList: {
             /** @description The chat apps the caller may use. */
@@ -746,6 +807,12 @@ export interface components {
             tags: components["schemas"]["TagView"][];
             /** @description Title (the override's when set). */
             title: string;
+        };
+        /** @description `GET /admin/chatapps/{id}`: the chat app and its override. */
+        ChatAppWithOverride: {
+            /** @description The chat app. */
+            chatApp: components["schemas"]["ChatAppDef"];
+            override?: null | components["schemas"]["OverrideDef"];
         };
         /** @description A passage of a knowledge base the answer used. */
         CitationView: {
@@ -773,10 +840,114 @@ export interface components {
             /** @description The call awaiting an answer (the event's `toolUseId`). */
             toolUseId: string;
         };
+        /** @description `POST /sessions/{id}/confirm`. */
+        ConfirmView: {
+            /** @description The answer reached the waiting turn. */
+            accepted: boolean;
+        };
         /** @description `POST /sessions`. */
         CreateSession: {
             /** @description The chat app. */
             chatAppId: string;
+        };
+        /** @description One day of the series. */
+        DayView: {
+            /**
+             * Format: date
+             * @description The day.
+             */
+            day: string;
+            /**
+             * Format: int64
+             * @description Turns.
+             */
+            turns: number;
+            /** @description Tokens and cost. */
+            usage: components["schemas"]["UsageView"];
+        };
+        /** @description A page of definitions. */
+        DefPage_AgentDef: {
+            /** @description The definitions. */
+            items: (components["schemas"]["Stamps"] & {
+                /** @description Its id. */
+                agentId: string;
+                /** @description Agents it may hand a question to (not itself). */
+                collaborators?: components["schemas"]["Slug"][];
+                guardrail?: null | components["schemas"]["GuardrailBody"];
+                /** @description The base prompt. */
+                instruction: string;
+                /** @description Knowledge bases it may search. */
+                knowledgeBases?: components["schemas"]["KnowledgeBaseRefBody"][];
+                /** @description The model or inference-profile id. */
+                modelId: string;
+                /** @description Tools it may call (each must exist). */
+                toolIds?: components["schemas"]["Slug"][];
+                /** @description The model that grades answers. */
+                verificationModelId?: string | null;
+            })[];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+        };
+        /** @description A page of definitions. */
+        DefPage_ChatAppDef: {
+            /** @description The definitions. */
+            items: (components["schemas"]["Stamps"] & {
+                /** @description Who may use it. */
+                accessRules: components["schemas"]["AccessRulesBody"];
+                /** @description The agent that answers (it must exist). */
+                agentId: string;
+                /** @description Its id. */
+                chatAppId: string;
+                /** @description Shown to users. */
+                description?: string;
+                /** @description A disabled app is usable by nobody. */
+                enabled: boolean;
+                /** @description Feature settings (over the site's). */
+                features?: components["schemas"]["FeatureSetBody"];
+                /** @description Agents by intent (`intentRouter`); each agent once. */
+                intents?: components["schemas"]["IntentBody"][];
+                /** @description Where it may be shown (standalone by default). */
+                modesSupported?: components["schemas"]["ModeView"][] | null;
+                quotas?: null | components["schemas"]["QuotaBody"];
+                /**
+                 * Format: int64
+                 * @description Days a session is kept, 1 to 3650; unset: until deleted.
+                 */
+                sessionRetentionDays?: number | null;
+                /** @description Shown to users. */
+                title: string;
+            })[];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+        };
+        /** @description A page of definitions. */
+        DefPage_ToolDef: {
+            /** @description The definitions. */
+            items: (components["schemas"]["Stamps"] & {
+                /** @description What it does. */
+                description: string;
+                /** @description Shown to admins. */
+                displayName: string;
+                /**
+                 * Format: int64
+                 * @description How long a call may take.
+                 */
+                executionTimeoutMs?: number | null;
+                /** @description How it runs. */
+                executionType: components["schemas"]["ExecutionTypeBody"];
+                /** @description Its functions (an `mcp` tool saved without any gets its server's). */
+                functionSchema?: components["schemas"]["FunctionBody"][];
+                http?: null | components["schemas"]["EndpointBody"];
+                /** @description The function of a `lambda` tool. */
+                lambdaArn?: string | null;
+                mcp?: null | components["schemas"]["EndpointBody"];
+                /** @description Its name, as Bedrock accepts it. */
+                name: string;
+                /** @description Its id. */
+                toolId: string;
+            })[];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
         };
         /** @description The answer of `POST /dev/token`. */
         DevToken: {
@@ -806,6 +977,105 @@ export interface components {
             /** @description Its text. */
             notice?: string;
         };
+        /** @description An HTTP or MCP endpoint of a tool. */
+        EndpointBody: {
+            /** @description Headers sent with each call (values may name secrets, docs/api.md). */
+            headers?: {
+                [key: string]: string;
+            };
+            /** @description `POST` (default) or `GET`. */
+            method?: string | null;
+            /** @description `https://host/path` (`http://` only where the deployment allows it). */
+            url: string;
+        };
+        /** @description Sessions carry their creator's entity. */
+        EntityBody: {
+            /**
+             * @description The dotted path of the entity id in the user's custom data (needed
+             *     when on).
+             */
+            attributePath?: string | null;
+            /** @description On or off. */
+            enabled: boolean;
+        };
+        /** @description `DELETE /admin/users/{id}/data`. */
+        ErasureView: {
+            /**
+             * Format: int64
+             * @description Uploaded files deleted.
+             */
+            files: number;
+            /**
+             * Format: int64
+             * @description Sessions deleted, with their messages, documents and files.
+             */
+            sessions: number;
+        };
+        /**
+         * @description How a tool runs.
+         * @enum {string}
+         */
+        ExecutionTypeBody: "lambda" | "http" | "inline" | "mcp";
+        /** @description Turn rates and holds, the same on every server (docs/api.md "Limits"). */
+        FairUseBody: {
+            /**
+             * Format: int64
+             * @description Turns one entity's users may start at once above that rate.
+             */
+            entityTurnBurst?: number | null;
+            /**
+             * Format: int64
+             * @description Turns one entity's users may start per minute.
+             */
+            entityTurnsPerMinute?: number | null;
+            /**
+             * Format: int64
+             * @description How long a reservation outlives a dead process, seconds.
+             */
+            holdSeconds?: number | null;
+            /**
+             * Format: int64
+             * @description Turns one user may have running at once.
+             */
+            maxConcurrentTurnsPerUser?: number | null;
+            /**
+             * Format: int64
+             * @description Tokens a running turn reserves against the quotas.
+             */
+            quotaReservationTokens?: number | null;
+            /**
+             * Format: int64
+             * @description Turns one user may start at once above that rate.
+             */
+            userTurnBurst?: number | null;
+            /**
+             * Format: int64
+             * @description Turns one user may start per minute.
+             */
+            userTurnsPerMinute?: number | null;
+        };
+        /**
+         * @description Feature settings, each laid over the level below (site → chat app →
+         *     override).
+         */
+        FeatureSetBody: {
+            agentInstructionAssistance?: null | components["schemas"]["InstructionAssistanceBody"];
+            chatDisclaimerNotice?: null | components["schemas"]["DisclaimerBody"];
+            entity?: null | components["schemas"]["EntityBody"];
+            fileUpload?: null | components["schemas"]["FileUploadBody"];
+            instructionAugmentation?: null | components["schemas"]["SimpleFeatureBody"];
+            intentRouter?: null | components["schemas"]["SimpleFeatureBody"];
+            logout?: null | components["schemas"]["LogoutBody"];
+            promptInputFieldLabel?: null | components["schemas"]["PromptLabelBody"];
+            sessionInsights?: null | components["schemas"]["SimpleFeatureBody"];
+            suggestions?: null | components["schemas"]["SuggestionsBody"];
+            tags?: null | components["schemas"]["SimpleFeatureBody"];
+            traces?: null | components["schemas"]["TracesBody"];
+            uiCustomization?: null | components["schemas"]["SimpleFeatureBody"];
+            userDataOverrides?: null | components["schemas"]["SimpleFeatureBody"];
+            userMemory?: null | components["schemas"]["SwitchBody"];
+            verifyResponse?: null | components["schemas"]["VerifyResponseBody"];
+        };
         /** @description `POST /sessions/{id}/feedback`. */
         FeedbackBody: {
             /** @description Free text. */
@@ -814,6 +1084,51 @@ export interface components {
             kind: string;
             /** @description The answer it is about. */
             messageId?: string | null;
+        };
+        /** @description A page of feedback records. */
+        FeedbackPage: {
+            /** @description The records. */
+            items: components["schemas"]["FeedbackView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+        };
+        /** @description A feedback record: a user's, or a finding of the insight runner. */
+        FeedbackView: {
+            /** @description The session's chat app. */
+            chatAppId: string;
+            /** @description The reporter's words. */
+            comment?: string | null;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            createdAt: string;
+            /** @description Its id. */
+            feedbackId: string;
+            /** @description The triager's note (site and content admins). */
+            internalComment?: string | null;
+            /**
+             * @description `thumbs_up`, `thumbs_down`, `hallucination`, `incorrect`,
+             *     `harmful`, `insight_finding` or `other`.
+             */
+            kind: string;
+            /** @description The answer it is about. */
+            messageId?: string | null;
+            /** @description Who gave it (a person's feedback). */
+            reporter?: string | null;
+            /** @description The session. */
+            sessionId: string;
+            /** @description `low`, `medium`, `high` or `critical`. */
+            severity?: string | null;
+            /** @description `human` or `automatic`. */
+            source: string;
+            /** @description `open`, `in_review`, `resolved` or `closed`. */
+            status: string;
+            /**
+             * Format: date-time
+             * @description Last triage.
+             */
+            updatedAt: string;
         };
         /** @description Uploads of files into a session. */
         FileUploadBody: {
@@ -837,21 +1152,115 @@ export interface components {
             name: string;
         };
         /**
+         * @description A metadata filter of a knowledge base: documents whose `key` equals the
+         *     caller's custom data at `attributePath`.
+         */
+        FilterRuleBody: {
+            /** @description A dotted path into the caller's custom data (`accountId`). */
+            attributePath: string;
+            /** @description The documents' metadata key. */
+            key: string;
+        };
+        /** @description One function of a tool. */
+        FunctionBody: {
+            /** @description What it does (the model reads it). */
+            description: string;
+            /** @description Its name, as Bedrock accepts it. */
+            name: string;
+            /** @description At most five, each named like a function. */
+            parameters?: {
+                [key: string]: components["schemas"]["ParameterBody"];
+            };
+            /** @description The user confirms each call first. */
+            requireConfirmation?: boolean;
+        };
+        /**
          * @description A grade of an answer.
          * @enum {string}
          */
         GradeBody: "A" | "B" | "C" | "F" | "U";
+        /** @description Usage of one model, chat app or entity (the one key its list names). */
+        GroupView: {
+            /** @description The chat app (in `byChatApp`). */
+            chatAppId?: string | null;
+            /** @description The entity (in `byEntity`). */
+            entityId?: string | null;
+            /** @description The model (in `byModel`). */
+            modelId?: string | null;
+            /**
+             * Format: int64
+             * @description Turns.
+             */
+            turns: number;
+            /** @description Tokens and cost. */
+            usage: components["schemas"]["UsageView"];
+        };
+        /** @description A Bedrock guardrail on the agent's model calls. */
+        GuardrailBody: {
+            /** @description The guardrail's id. */
+            guardrailIdentifier: string;
+            /** @description Its version. */
+            guardrailVersion: string;
+        };
+        /** @description `GET /health`. */
+        HealthView: {
+            /** @description `ok`. */
+            status: string;
+        };
         /**
          * @description Where the insight runner is with a session.
          * @enum {string}
          */
         InsightStatusView: "up_to_date" | "pending" | "failed";
+        /** @description The insight runner. */
+        InsightsBody: {
+            /**
+             * Format: int64
+             * @description Sessions analysed per run.
+             */
+            batchSize?: number | null;
+            /**
+             * Format: int64
+             * @description A session is analysed once idle this long, minutes.
+             */
+            idleMinutes?: number | null;
+            /**
+             * Format: int64
+             * @description How long a run's lock lasts, seconds.
+             */
+            lockTtlSeconds?: number | null;
+            /** @description The model that assesses. */
+            modelId?: string | null;
+        };
         /** @description Prompt-assistance blocks in the agent's instruction. */
         InstructionAssistanceBody: {
             /** @description The blocks. */
             blocks?: string[];
             /** @description On or off. */
             enabled: boolean;
+        };
+        /** @description An intent of a chat app (`intentRouter`). */
+        IntentBody: {
+            /** @description The agent that answers messages of this intent (it must exist). */
+            agentId: string;
+            /** @description What such messages are about. */
+            description: string;
+            /** @description Example messages. */
+            examples?: string[];
+        };
+        /** @description A knowledge base an agent may search. */
+        KnowledgeBaseRefBody: {
+            /** @description What it holds (the model reads it). */
+            description?: string;
+            /** @description Filters by the caller's data. */
+            filters?: components["schemas"]["FilterRuleBody"][];
+            /** @description Its id. */
+            knowledgeBaseId: string;
+            /**
+             * Format: int64
+             * @description Passages per search, 1 to 25.
+             */
+            maxResults?: number | null;
         };
         /** @description A logout menu item. */
         LogoutBody: {
@@ -861,6 +1270,31 @@ export interface components {
             menuItemTitle?: string | null;
             /** @description Who sees it. */
             rules: components["schemas"]["AccessRulesBody"];
+        };
+        /** @description A page of memory records. */
+        MemoryPage: {
+            /** @description The records. */
+            items: components["schemas"]["MemoryRecordView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+        };
+        /** @description Something Pika remembers about the caller. */
+        MemoryRecordView: {
+            /** @description What is remembered. */
+            content: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            createdAt: string;
+            /** @description Its id. */
+            recordId: string;
+            /** @description The session it came from. */
+            sourceSessionId?: string | null;
+            /** @description `preferences` or `semantic`. */
+            strategy: string;
+            /** @description Whose. */
+            userId: string;
         };
         /** @description How a turn failed. */
         MessageErrorView: {
@@ -920,6 +1354,40 @@ export interface components {
          */
         ModeView: "standalone" | "embedded";
         /**
+         * @description An override of a chat app: what it replaces, and exclusive lists that,
+         *     when not empty, decide access alone.
+         */
+        OverrideDef: {
+            accessRules?: null | components["schemas"]["AccessRulesBody"];
+            /** @description Replaces the app's description. */
+            description?: string | null;
+            /** @description `false` disables the app. */
+            enabled?: boolean | null;
+            /** @description External users of these entities, no other external user. */
+            exclusiveExternalAccessControl?: string[];
+            /** @description Internal users of these entities, no other internal user. */
+            exclusiveInternalAccessControl?: string[];
+            /** @description Exactly these users, nobody else. */
+            exclusiveUserIdAccessControl?: string[];
+            features?: null | components["schemas"]["FeatureSetBody"];
+            /** @description Replaces the app's title. */
+            title?: string | null;
+        };
+        /** @description One parameter of a function. */
+        ParameterBody: {
+            /** @description What it is (the model reads it). */
+            description?: string;
+            /** @description The model must give it. */
+            required?: boolean;
+            /** @description Its JSON type. */
+            type: components["schemas"]["ParameterTypeBody"];
+        };
+        /**
+         * @description A parameter's JSON type.
+         * @enum {string}
+         */
+        ParameterTypeBody: "string" | "number" | "integer" | "boolean" | "array";
+        /**
          * @description A presigned request: send it as given (`PUT` the file's bytes for an
          *     upload, `GET` for a download).
          */
@@ -950,7 +1418,7 @@ export interface components {
             /** @description When a quota resets (RFC 3339), for `quota_exceeded`. */
             resetsAt?: string | null;
             /**
-             * Format: int32
+             * Format: int64
              * @description The HTTP status.
              */
             status: number;
@@ -958,6 +1426,31 @@ export interface components {
             title: string;
             /** @description A URI naming the kind of problem. */
             type: string;
+        };
+        /** @description The label of the prompt input. */
+        PromptLabelBody: {
+            /** @description On or off. */
+            enabled: boolean;
+            /** @description The label. */
+            label?: string | null;
+        };
+        /** @description Token quotas per window. */
+        QuotaBody: {
+            /**
+             * Format: int64
+             * @description Tokens per entity per window.
+             */
+            entityTokensPerWindow?: number | null;
+            /**
+             * Format: int64
+             * @description Tokens per user per window.
+             */
+            userTokensPerWindow?: number | null;
+            /**
+             * Format: int64
+             * @description The window, hours.
+             */
+            windowHours?: number | null;
         };
         /** @description The features as they apply to the caller (rules decided). */
         ResolvedFeaturesView: {
@@ -984,6 +1477,52 @@ export interface components {
          * @enum {string}
          */
         RoleView: "user" | "assistant";
+        /** @description The message a search hit found. */
+        SearchDocumentView: {
+            /** @description The session's chat app. */
+            chatAppId: string;
+            /**
+             * Format: date-time
+             * @description When it was written.
+             */
+            createdAt: string;
+            /** @description The session's entity. */
+            entityId: string;
+            /**
+             * Format: int64
+             * @description The session's insight score, once analysed.
+             */
+            insightScore?: number | null;
+            /** @description The message. */
+            messageId: string;
+            /** @description Its session. */
+            sessionId: string;
+            /** @description The message's text. */
+            text: string;
+            /** @description The session's title. */
+            title?: string | null;
+            /** @description The session's owner. */
+            userId: string;
+        };
+        /** @description One hit. */
+        SearchHitView: {
+            /** @description The message found. */
+            document: components["schemas"]["SearchDocumentView"];
+            /**
+             * Format: float
+             * @description Relevance.
+             */
+            score: number;
+            /** @description The matching passage. */
+            snippet: string;
+        };
+        /** @description A page of hits, best first. */
+        SearchPage: {
+            /** @description The hits. */
+            items: components["schemas"]["SearchHitView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            nextCursor?: string | null;
+        };
         /** @description `POST /sessions/{id}/messages` and `POST /chat/{chatAppId}/messages`. */
         SendBody: {
             /** @description Makes the request idempotent for this user. */
@@ -992,6 +1531,16 @@ export interface components {
             fileIds?: string[];
             /** @description The user's message (not blank). */
             message: string;
+        };
+        /** @description `GET /insights/{sessionId}`. */
+        SessionInsightView: {
+            /**
+             * @description The insight runner's assessment (scores, sentiment, goal
+             *     completion, summary; docs/insights.md), once analysed.
+             */
+            assessment?: Record<string, never> | null;
+            /** @description The session's feedback and findings. */
+            feedback: components["schemas"]["FeedbackView"][];
         };
         /** @description A page of sessions. */
         SessionPage: {
@@ -1098,31 +1647,105 @@ export interface components {
              * @description The whole site configuration (features, quotas, turn limits,
              *     insights, title model); a section left out takes its defaults.
              */
-            config: Record<string, never>;
+            config: components["schemas"]["SiteConfigBody"];
             /**
              * Format: int64
              * @description The version read with `GET /admin/site` (0 when none is stored).
              */
             version: number;
         };
+        /** @description The site configuration. */
+        SiteConfigBody: {
+            /** @description Turn rates. */
+            fairUse?: components["schemas"]["FairUseBody"];
+            /** @description The features every chat app starts from. */
+            features?: components["schemas"]["FeatureSetBody"];
+            /** @description The insight runner. */
+            insights?: components["schemas"]["InsightsBody"];
+            /** @description Token quotas. */
+            quotas?: components["schemas"]["QuotaBody"];
+            /** @description The model of the intent router. */
+            routerModelId?: string | null;
+            /** @description Tag definitions. */
+            tags?: components["schemas"]["TagDef"][];
+            /** @description The model that writes titles. */
+            titleModelId?: string | null;
+            /** @description Turn limits. */
+            turn?: components["schemas"]["TurnLimitsBody"];
+        };
+        /** @description The stored configuration with its version and audit stamps. */
+        SiteRecordView: {
+            /** @description The configuration. */
+            config: components["schemas"]["SiteConfigBody"];
+            /**
+             * Format: date-time
+             * @description When the first was stored.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string;
+            /** @description Who changed it. */
+            updatedBy?: string | null;
+            /**
+             * Format: int64
+             * @description Send it back with `PUT /admin/site`.
+             */
+            version: number;
+        };
+        /** @description An id (chat app, agent, tool): letters, digits, `_` and `-`. */
+        Slug: string;
+        /** @description Who changed a definition, and when (set by the platform). */
+        Stamps: {
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            readonly createdAt?: string | null;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly updatedAt?: string | null;
+            /** @description Who last changed it. */
+            readonly updatedBy?: string | null;
+            /**
+             * Format: int64
+             * @description Optimistic-concurrency version: send the version read; the answer
+             *     holds the next one.
+             */
+            version?: number;
+        };
+        /** @description `POST /sessions/{id}/stop`. */
+        StopView: {
+            /** @description Whether a turn was running (and is now stopped). */
+            stopped: boolean;
+        };
         /** @description Suggested prompts. */
         SuggestionsBody: {
             /** @description On or off. */
             enabled: boolean;
             /**
-             * Format: int32
+             * Format: int64
              * @description How many are shown (5 by default).
              */
             maxToShow?: number | null;
             /** @description Shown in random order. */
             randomize?: boolean;
             /**
-             * Format: int32
+             * Format: int64
              * @description Randomized only after this many.
              */
             randomizeAfter?: number;
             /** @description The prompts. */
             suggestions?: string[];
+        };
+        /** @description On or off, nothing more. */
+        SwitchBody: {
+            /** @description On or off. */
+            enabled: boolean;
         };
         /** @description The custom element that renders a tag. */
         TagComponentView: {
@@ -1131,6 +1754,32 @@ export interface components {
             /** @description The module defining it, served at `/components/{module}`. */
             module: string;
         };
+        /** @description A tag the model may write and the page renders. */
+        TagDef: {
+            /** @description Whether the model may write it (true by default). */
+            canBeGeneratedByLlm?: boolean | null;
+            component?: null | components["schemas"]["TagComponentView"];
+            /** @description What it shows. */
+            description: string;
+            /** @description Switched off. */
+            disabled?: boolean;
+            /** @description How the model writes it. */
+            instructions?: string | null;
+            /** @description The name (`chart` for `<chart>…</chart>`). */
+            tag: string;
+            /** @description Where it applies. */
+            usage?: components["schemas"]["TagUsageBody"];
+        };
+        /** @description `GET /admin/tags`. */
+        TagList: {
+            /** @description The definitions. */
+            items: components["schemas"]["TagDef"][];
+        };
+        /**
+         * @description Where a tag applies.
+         * @enum {string}
+         */
+        TagUsageBody: "global" | "chatApp";
         /** @description A tag as the page needs it. */
         TagView: {
             component?: null | components["schemas"]["TagComponentView"];
@@ -1162,6 +1811,48 @@ export interface components {
             /** @description The model's id of the call. */
             toolUseId: string;
         };
+        /** @description A tool: functions the model may call, and how they run. */
+        ToolDef: components["schemas"]["Stamps"] & {
+            /** @description What it does. */
+            description: string;
+            /** @description Shown to admins. */
+            displayName: string;
+            /**
+             * Format: int64
+             * @description How long a call may take.
+             */
+            executionTimeoutMs?: number | null;
+            /** @description How it runs. */
+            executionType: components["schemas"]["ExecutionTypeBody"];
+            /** @description Its functions (an `mcp` tool saved without any gets its server's). */
+            functionSchema?: components["schemas"]["FunctionBody"][];
+            http?: null | components["schemas"]["EndpointBody"];
+            /** @description The function of a `lambda` tool. */
+            lambdaArn?: string | null;
+            mcp?: null | components["schemas"]["EndpointBody"];
+            /** @description Its name, as Bedrock accepts it. */
+            name: string;
+            /** @description Its id. */
+            toolId: string;
+        };
+        /** @description Usage and turns of a group. */
+        TotalsView: {
+            /**
+             * Format: int64
+             * @description Turns.
+             */
+            turns: number;
+            /** @description Tokens and cost. */
+            usage: components["schemas"]["UsageView"];
+        };
+        /** @description Trace events streamed to the caller. */
+        TracesBody: {
+            detailedTraces?: null | components["schemas"]["AccessRulesBody"];
+            /** @description On or off. */
+            enabled: boolean;
+            /** @description Who gets traces. */
+            rules: components["schemas"]["AccessRulesBody"];
+        };
         /** @description `PATCH /admin/feedback/{id}`. */
         TriageBody: {
             /** @description A note for admins. */
@@ -1170,6 +1861,44 @@ export interface components {
             severity?: string | null;
             /** @description `open`, `in_review`, `resolved`, `closed`. */
             status?: string | null;
+        };
+        /** @description Limits of one turn. */
+        TurnLimitsBody: {
+            /**
+             * Format: int64
+             * @description How long a confirmation is awaited, ms.
+             */
+            confirmationTimeoutMs?: number | null;
+            /**
+             * Format: int64
+             * @description Token budget of the history sent to the model.
+             */
+            historyTokenBudget?: number | null;
+            /**
+             * Format: int64
+             * @description Output tokens of one model call.
+             */
+            maxOutputTokens?: number | null;
+            /**
+             * Format: int64
+             * @description Model calls that may end in a tool request within one answer.
+             */
+            maxToolIterations?: number | null;
+            /**
+             * Format: int64
+             * @description Bytes of one tool output the model and the store get.
+             */
+            maxToolOutputBytes?: number | null;
+            /**
+             * Format: int64
+             * @description Memory records retrieved per strategy on a session's first turn.
+             */
+            memoryRecordsPerStrategy?: number | null;
+            /**
+             * Format: int64
+             * @description Longest a tool call may take, ms (when the tool sets none).
+             */
+            toolTimeoutMs?: number | null;
         };
         /** @description `POST /sessions/{id}/files`. */
         UploadBody: {
@@ -1234,6 +1963,13 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** @description The caller's override of their custom data in a chat app. */
+        UserDataView: {
+            /** @description The keys replaced; `{}` when there is no override. */
+            customData: {
+                [key: string]: unknown;
+            };
+        };
         /**
          * @description A kind of user.
          * @enum {string}
@@ -1288,7 +2024,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DefPage_AgentDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -1356,7 +2092,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["AgentDef"];
             };
         };
         responses: {
@@ -1365,7 +2101,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AgentDef"];
                 };
             };
             400: {
@@ -1387,6 +2123,24 @@ export interface operations {
             };
             /** @description The caller may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A tool it names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The id is taken */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1457,7 +2211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AgentDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -1535,7 +2289,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["AgentDef"];
             };
         };
         responses: {
@@ -1544,7 +2298,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AgentDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -1753,7 +2507,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AnalyticsView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -1830,7 +2584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DefPage_ChatAppDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -1897,7 +2651,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["ChatAppDef"];
             };
         };
         responses: {
@@ -1906,7 +2660,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChatAppDef"];
                 };
             };
             400: {
@@ -1928,6 +2682,15 @@ export interface operations {
             };
             /** @description The caller may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An agent it names does not exist */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2001,13 +2764,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {chatApp, override} */
+            /** @description The chat app and its override */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChatAppWithOverride"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -2085,7 +2848,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["ChatAppDef"];
             };
         };
         responses: {
@@ -2094,7 +2857,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChatAppDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -2280,7 +3043,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["OverrideDef"];
             };
         };
         responses: {
@@ -2289,7 +3052,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OverrideDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -2580,7 +3343,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["FeedbackView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -2679,7 +3442,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SiteRecordView"];
                 };
             };
             /** @description No valid bearer token */
@@ -2754,7 +3517,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SiteRecordView"];
                 };
             };
             400: {
@@ -2846,13 +3609,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {items: [tag definition]} */
+            /** @description The tag definitions */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TagList"];
                 };
             };
             /** @description No valid bearer token */
@@ -2912,7 +3675,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["TagDef"];
             };
         };
         responses: {
@@ -2921,7 +3684,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TagDef"];
                 };
             };
             400: {
@@ -3113,7 +3876,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DefPage_ToolDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -3181,7 +3944,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["ToolDef"];
             };
         };
         responses: {
@@ -3190,7 +3953,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ToolDef"];
                 };
             };
             400: {
@@ -3212,6 +3975,24 @@ export interface operations {
             };
             /** @description The caller may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A tool it names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The id is taken */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3282,7 +4063,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ToolDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -3360,7 +4141,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["ToolDef"];
             };
         };
         responses: {
@@ -3369,7 +4150,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ToolDef"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -3566,13 +4347,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {sessions, files} deleted */
+            /** @description What was deleted */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ErasureView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -3913,13 +4694,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {customData} */
+            /** @description The override */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserDataView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4000,13 +4781,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {customData} */
+            /** @description The override */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserDataView"];
                 };
             };
             400: {
@@ -4100,13 +4881,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {customData: {}} */
+            /** @description The override, now empty */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserDataView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4334,13 +5115,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {status: ok} */
+            /** @description Alive */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["HealthView"];
                 };
             };
             /** @description Too many requests from this caller; retry later */
@@ -4396,7 +5177,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["FeedbackPage"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4465,13 +5246,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {assessment, feedback} */
+            /** @description The assessment and the feedback */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionInsightView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4558,7 +5339,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["MemoryPage"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -4694,13 +5475,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of hits: {items: [{document, snippet, score}], nextCursor} */
+            /** @description A page of hits, best first */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SearchPage"];
                 };
             };
             400: {
@@ -5122,13 +5903,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {accepted: true} — the running turn got the answer */
+            /** @description The running turn got the answer */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ConfirmView"];
                 };
             };
             400: {
@@ -5232,7 +6013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["FeedbackView"];
                 };
             };
             /** @description The request is malformed or a value is refused */
@@ -6146,13 +6927,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {stopped: bool} — false when no turn was running */
+            /** @description false when no turn was running */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StopView"];
                 };
             };
             /** @description The request is malformed or a value is refused */

@@ -141,7 +141,8 @@ impl AdminService {
     /// Creates a chat app (version 1). Its agent must exist.
     ///
     /// # Errors
-    /// `Forbidden`; `Invalid` (rules broken, unknown agent); `Conflict` if the id exists.
+    /// `Forbidden`; `Invalid` (rules broken); `NotFound` (an agent it names);
+    /// `Conflict` if the id exists.
     pub async fn create_chat_app(
         &self,
         caller: &User,
@@ -355,9 +356,9 @@ impl AdminService {
     async fn require_agent(&self, id: &AgentId) -> Result<(), ServiceError> {
         match self.ports.agents.get(id).await? {
             Some(_) => Ok(()),
-            None => Err(ServiceError::Invalid(format!(
-                "agent '{id}' does not exist"
-            ))),
+            // A reference to something that does not exist is `not_found`
+            // (as JSON:API has it), not a malformed request.
+            None => Err(ServiceError::not_found(format!("agent '{id}'"))),
         }
     }
 
@@ -371,9 +372,7 @@ impl AdminService {
             .iter()
             .find(|id| !found.iter().any(|t| &t.tool_id == *id))
         {
-            return Err(ServiceError::Invalid(format!(
-                "tool '{missing}' does not exist"
-            )));
+            return Err(ServiceError::not_found(format!("tool '{missing}'")));
         }
         self.runtime_accepts(Some(&agent.instruction), &found)
     }

@@ -256,11 +256,21 @@ async fn resolve_files(
 ) -> Result<Vec<FileRef>, ServiceError> {
     let mut files = Vec::with_capacity(refs.len());
     for raw in refs {
-        let invalid = || ServiceError::Invalid(format!("unknown file '{raw}'"));
+        let invalid =
+            || ServiceError::Invalid(format!("'{raw}' is not a fileRef ({{fileId}}/{{name}})"));
         let (id, name) = raw.split_once('/').ok_or_else(invalid)?;
         let file_id = FileId::parse(id).map_err(|_| invalid())?;
+        if name.is_empty() {
+            return Err(invalid());
+        }
         let key = upload_key(&caller.user_id, session, &file_id, name);
-        let info = inner.ports.files.head(&key).await?.ok_or_else(invalid)?;
+        // A well-formed reference to no uploaded file names nothing.
+        let info = inner
+            .ports
+            .files
+            .head(&key)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(format!("file '{raw}'")))?;
         files.push(FileRef {
             file_id,
             name: name.to_string(),

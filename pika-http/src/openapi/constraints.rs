@@ -1,0 +1,139 @@
+//! Rules of the wire types that utoipa's attributes cannot state, added
+//! to the component schemas: unique lists, the keys of maps, the items of
+//! id lists, and the real range of unsigned 32-bit numbers (utoipa writes
+//! them as `int32`, whose range a tester then enforces).
+
+use serde_json::{json, Map, Value};
+
+/// A `fileRef`: `{fileId}/{name}`.
+const FILE_REF: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}/.+$";
+
+/// `(schema, property, rule merged into the property's schema)`.
+fn rules() -> Vec<(&'static str, &'static str, Value)> {
+    let opaque_items = json!({ "items": { "type": "string", "pattern": super::refine::OPAQUE } });
+    vec![
+        ("AgentDef", "toolIds", json!({ "uniqueItems": true })),
+        (
+            "SendBody",
+            "fileIds",
+            json!({ "items": { "type": "string", "pattern": FILE_REF } }),
+        ),
+        ("AgentDef", "collaborators", json!({ "uniqueItems": true })),
+        (
+            "FunctionBody",
+            "parameters",
+            json!({ "maxProperties": 5, "propertyNames": { "pattern": "^([0-9a-zA-Z][_-]?){1,100}$" } }),
+        ),
+        (
+            "EndpointBody",
+            "headers",
+            json!({ "propertyNames": { "pattern": "^[A-Za-z0-9_-]+$" } }),
+        ),
+        (
+            "OverrideDef",
+            "exclusiveUserIdAccessControl",
+            opaque_items.clone(),
+        ),
+        (
+            "OverrideDef",
+            "exclusiveInternalAccessControl",
+            opaque_items.clone(),
+        ),
+        (
+            "OverrideDef",
+            "exclusiveExternalAccessControl",
+            opaque_items,
+        ),
+        (
+            "TagComponentView",
+            "element",
+            json!({ "pattern": "^[a-z][a-z0-9._]*-[a-z0-9._-]*$" }),
+        ),
+        (
+            "TagComponentView",
+            "module",
+            json!({ "pattern": super::refine::COMPONENT }),
+        ),
+    ]
+}
+
+/// Adds the rules to `doc`'s component schemas.
+pub(super) fn constrain(doc: &mut Value) {
+    unsigned_32(doc);
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    // The entity feature, when on, needs the path of the entity id.
+    if let Some(entity) = schemas.get_mut("EntityBody").and_then(Value::as_object_mut) {
+        entity.insert(
+            "if".into(),
+            json!({ "properties": { "enabled": { "const": true } } }),
+        );
+        entity.insert(
+            "then".into(),
+            json!({ "required": ["attributePath"], "properties": { "attributePath": {
+                "type": "string", "pattern": "^[^.]*\\S[^.]*(\\.[^.]*\\S[^.]*)*$" } } }),
+        );
+    }
+    for (schema, property, rule) in rules() {
+        if let Some(target) = schemas
+            .get_mut(schema)
+            .and_then(|s| property_of(s, property))
+        {
+            if let (Some(target), Some(rule)) = (target.as_object_mut(), rule.as_object()) {
+                for (k, v) in rule {
+                    target.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The schema of `name` in an object schema, or in one of its `allOf`
+/// parts (a flattened struct).
+fn property_of<'a>(schema: &'a mut Value, name: &str) -> Option<&'a mut Value> {
+    if schema.pointer(&format!("/properties/{name}")).is_some() {
+        return schema.pointer_mut(&format!("/properties/{name}"));
+    }
+    schema
+        .get_mut("allOf")?
+        .as_array_mut()?
+        .iter_mut()
+        .find_map(|part| part.get_mut("properties")?.get_mut(name))
+}
+
+/// `u32` is `format: int32` with a minimum of 0 (or more) in utoipa's
+/// output; its range ends at 4294967295.
+fn unsigned_32(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if is_u32(map) {
+                map.insert("format".into(), json!("int64"));
+                map.entry("maximum").or_insert(json!(4_294_967_295_u64));
+            }
+            for v in map.values_mut() {
+                unsigned_32(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unsigned_32),
+        _ => {}
+    }
+}
+
+fn is_u32(map: &Map<String, Value>) -> bool {
+    let integer = match map.get("type") {
+        Some(Value::String(t)) => t == "integer",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+        _ => false,
+    };
+    integer
+        && map.get("format").and_then(Value::as_str) == Some("int32")
+        && map
+            .get("minimum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| m >= 0.0)
+}
