@@ -32,6 +32,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     ApiError::invalid(format!("the body could not be read: {}", e.body_text()))
                 }
             })?;
+        // Every body of this API is an object; serde would read a struct
+        // from an array of its fields in order, which no schema allows.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{')
+            && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+        {
+            return Err(ApiError::invalid("the body must be a JSON object"));
+        }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rejection) => {

@@ -109,6 +109,7 @@ pub struct UploadBody {
 pub struct SiteBody {
     /// The whole site configuration (features, quotas, turn limits,
     /// insights, title model); a section left out takes its defaults.
+    #[serde(deserialize_with = "strict::object")]
     pub config: site::SiteConfigBody,
     /// The version read with `GET /admin/site` (0 when none is stored).
     #[schema(maximum = 9007199254740991_u64)]
@@ -304,4 +305,50 @@ pub(crate) fn convert<A: Serialize, B: serde::de::DeserializeOwned>(
                 )
             }
         })
+}
+
+/// Nested objects read strictly. serde reads a struct from a JSON array
+/// of its fields in order (`"quotas": [1, 2]`), which no schema of ours
+/// allows: these read an object or nothing (`#[serde(deserialize_with)]`
+/// on fields of struct types).
+pub(crate) mod strict {
+    use serde::de::{DeserializeOwned, Error};
+    use serde::{Deserialize, Deserializer};
+    use serde_json::{Map, Value};
+
+    fn from_map<T: DeserializeOwned, E: Error>(map: Map<String, Value>) -> Result<T, E> {
+        T::deserialize(Value::Object(map)).map_err(E::custom)
+    }
+
+    /// An object.
+    pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, D::Error> {
+        from_map(Map::deserialize(d)?)
+    }
+
+    /// An object, `null` or absent.
+    pub fn optional<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        Option::<Map<String, Value>>::deserialize(d)?
+            .map(from_map)
+            .transpose()
+    }
+
+    /// A list of objects.
+    pub fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
+        Vec::<Map<String, Value>>::deserialize(d)?
+            .into_iter()
+            .map(from_map)
+            .collect()
+    }
+
+    /// A map of objects.
+    pub fn values<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        d: D,
+    ) -> Result<std::collections::BTreeMap<String, T>, D::Error> {
+        std::collections::BTreeMap::<String, Map<String, Value>>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| from_map(v).map(|v| (k, v)))
+            .collect()
+    }
 }

@@ -65,6 +65,8 @@ async fn json_of_the_wrong_shape_is_refused() {
         json!({ "message": "hi", "fileIds": "a" }),
         json!({ "message": "hi", "fileIds": [1] }),
         json!({ "Message": "hi" }),
+        // serde reads a struct from an array of its fields; the API does not.
+        json!(["hi"]),
     ] {
         invalid(&api.post(&chat_path(), &alice(), body.clone()).await);
     }

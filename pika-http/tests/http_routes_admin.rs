@@ -402,6 +402,15 @@ async fn a_whole_number_written_with_a_fraction_is_read_as_that_number() {
         400,
         "invalid_request",
     );
+    // A nested object written as an array of its fields is no object.
+    let mut listed = app.clone();
+    listed["sessionRetentionDays"] = json!(30);
+    listed["quotas"] = json!([null, null]);
+    problem(
+        &api.post("/admin/chatapps", &root, listed).await,
+        400,
+        "invalid_request",
+    );
     app["sessionRetentionDays"] = json!(30.0);
     let created = expect(&api.post("/admin/chatapps", &root, app).await, 201);
     assert_eq!(created["sessionRetentionDays"], json!(30));

@@ -109,6 +109,11 @@ impl HttpToolInvoker {
         let (name, addresses) = match url.host() {
             Some(Host::Domain(domain)) => {
                 let name = domain.to_ascii_lowercase();
+                // A host off the allow-list is refused before it is looked
+                // up: no lookup leaks where an admin pointed a tool.
+                if !host_allowed(&name, &self.config.allowed_hosts) {
+                    return Err(refuse(format!("{name} is not on the site's allow-list")));
+                }
                 let found = self
                     .config
                     .resolver

@@ -285,3 +285,41 @@ async fn hosts_off_the_allow_list_are_refused() {
     assert!(refused.message.contains("allow-list"), "{refused}");
     assert_eq!(hits.0.load(Ordering::SeqCst), 0);
 }
+
+/// Counts the look-ups it is asked for, and fails each.
+struct CountingDns(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Resolve for CountingDns {
+    fn resolve<'a>(
+        &'a self,
+        _host: &'a str,
+        _port: u16,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send + 'a>,
+    > {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Err(std::io::Error::other("no lookups in this test")) })
+    }
+}
+
+#[tokio::test]
+async fn a_host_off_the_allow_list_is_refused_without_being_looked_up() {
+    let lookups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tools = HttpToolInvoker::new(HttpToolsConfig {
+        allowed_hosts: vec!["api.example.com".to_string()],
+        resolver: Arc::new(CountingDns(lookups.clone())),
+        ..opened()
+    });
+    let refused = tools
+        .invoke(call(
+            "https://elsewhere.example.org/x",
+            HttpMethod::Post,
+            &[],
+        ))
+        .await
+        .unwrap_err();
+    assert!(refused.message.contains("allow-list"), "{refused}");
+    // Refused for what it is (permanent), not as a failed look-up.
+    assert_eq!(refused.kind, pika_ports::ErrorKind::Permanent, "{refused}");
+    assert_eq!(lookups.load(Ordering::SeqCst), 0);
+}

@@ -60,23 +60,29 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
 
 /// Adds the rules to `doc`'s component schemas.
 pub(super) fn constrain(doc: &mut Value) {
-    unsigned_32(doc);
+    unsigned_range(doc);
     let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
     else {
         return;
     };
-    // The entity feature, when on, needs the path of the entity id.
-    if let Some(entity) = schemas.get_mut("EntityBody").and_then(Value::as_object_mut) {
-        entity.insert(
-            "if".into(),
-            json!({ "properties": { "enabled": { "const": true } } }),
-        );
-        entity.insert(
-            "then".into(),
-            json!({ "required": ["attributePath"], "properties": { "attributePath": {
-                "type": "string", "pattern": "^[^.]*\\S[^.]*(\\.[^.]*\\S[^.]*)*$" } } }),
+    // The site's entity feature, when on, needs the dotted path of the
+    // entity id (a chat app's reads the site's): the trimmed path is not
+    // empty and has no empty segment.
+    if let Some(site) = schemas
+        .get_mut("SiteConfigBody")
+        .and_then(Value::as_object_mut)
+    {
+        site.insert(
+            "allOf".into(),
+            json!([{ "properties": { "features": { "properties": { "entity": {
+                "if": { "type": "object", "properties": { "enabled": { "const": true } }, "required": ["enabled"] },
+                "then": { "required": ["attributePath"], "properties": { "attributePath": {
+                    "type": "string",
+                    "pattern": "^\\s*[^.\\s](?![\\s\\S]*\\.\\.)(?![\\s\\S]*\\.\\s*$)[\\s\\S]*$"
+                } } }
+            } } } } }]),
         );
     }
     for (schema, property, rule) in rules() {
@@ -106,34 +112,50 @@ fn property_of<'a>(schema: &'a mut Value, name: &str) -> Option<&'a mut Value> {
         .find_map(|part| part.get_mut("properties")?.get_mut(name))
 }
 
-/// `u32` is `format: int32` with a minimum of 0 (or more) in utoipa's
-/// output; its range ends at 4294967295.
-fn unsigned_32(value: &mut Value) {
+/// The real range of unsigned numbers: `u32` ends at 4294967295, `u64`
+/// at 18446744073709551615.
+fn unsigned_range(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            if is_u32(map) {
-                map.insert("format".into(), json!("int64"));
-                map.entry("maximum").or_insert(json!(4_294_967_295_u64));
+            match unsigned(map) {
+                Some(32) => {
+                    map.insert("format".into(), json!("int64"));
+                    map.entry("maximum").or_insert(json!(4_294_967_295_u64));
+                }
+                // `int64` would cap it at 2^63 - 1.
+                Some(64) if !map.contains_key("maximum") => {
+                    map.remove("format");
+                    map.insert("maximum".into(), json!(u64::MAX));
+                }
+                _ => {}
             }
             for v in map.values_mut() {
-                unsigned_32(v);
+                unsigned_range(v);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(unsigned_32),
+        Value::Array(items) => items.iter_mut().for_each(unsigned_range),
         _ => {}
     }
 }
 
-fn is_u32(map: &Map<String, Value>) -> bool {
+/// 32 or 64 for an unsigned integer of that width (utoipa writes `u32` as
+/// `int32` and `u64` as `int64`, each with a minimum of 0 or more).
+fn unsigned(map: &Map<String, Value>) -> Option<u8> {
     let integer = match map.get("type") {
         Some(Value::String(t)) => t == "integer",
         Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
         _ => false,
     };
-    integer
-        && map.get("format").and_then(Value::as_str) == Some("int32")
-        && map
-            .get("minimum")
-            .and_then(Value::as_f64)
-            .is_some_and(|m| m >= 0.0)
+    let non_negative = map
+        .get("minimum")
+        .and_then(Value::as_f64)
+        .is_some_and(|m| m >= 0.0);
+    if !integer || !non_negative {
+        return None;
+    }
+    match map.get("format").and_then(Value::as_str) {
+        Some("int32") => Some(32),
+        Some("int64") => Some(64),
+        _ => None,
+    }
 }

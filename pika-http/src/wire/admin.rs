@@ -58,7 +58,7 @@ pub struct FilterRuleBody {
     #[schema(pattern = "\\S")]
     pub key: String,
     /// A dotted path into the caller's custom data (`accountId`).
-    #[schema(pattern = "^[^.]*\\S[^.]*(\\.[^.]*\\S[^.]*)*$")]
+    #[schema(pattern = "^(?=[\\s\\S]*\\S)[^.]+(\\.[^.]+)*$")]
     pub attribute_path: String,
 }
 
@@ -74,7 +74,11 @@ pub struct KnowledgeBaseRefBody {
     #[schema(max_length = 200)]
     pub description: String,
     /// Filters by the caller's data.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::wire::strict::list"
+    )]
     pub filters: Vec<FilterRuleBody>,
     /// Passages per search, 1 to 25.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,13 +107,17 @@ pub struct AgentDef {
     #[serde(default)]
     pub tool_ids: Vec<Slug>,
     /// Knowledge bases it may search.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::list")]
     pub knowledge_bases: Vec<KnowledgeBaseRefBody>,
     /// Agents it may hand a question to (not itself).
     #[serde(default)]
     pub collaborators: Vec<Slug>,
     /// Guardrail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub guardrail: Option<GuardrailBody>,
     /// Version and audit stamps.
     #[serde(flatten)]
@@ -173,7 +181,7 @@ pub struct FunctionBody {
     #[schema(pattern = "\\S", max_length = 499)]
     pub description: String,
     /// At most five, each named like a function.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::values")]
     pub parameters: BTreeMap<String, ParameterBody>,
     /// The user confirms each call first.
     #[serde(default)]
@@ -218,17 +226,25 @@ pub struct ToolDef {
     #[schema(pattern = "^arn:aws:lambda:")]
     pub lambda_arn: Option<String>,
     /// The endpoint of an `http` tool.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub http: Option<EndpointBody>,
     /// The server of an `mcp` tool.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub mcp: Option<EndpointBody>,
     /// How long a call may take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1)]
     pub execution_timeout_ms: Option<u64>,
     /// Its functions (an `mcp` tool saved without any gets its server's).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::list")]
     pub function_schema: Vec<FunctionBody>,
     /// Version and audit stamps.
     #[serde(flatten)]
@@ -287,22 +303,31 @@ pub struct ChatAppDef {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub agent_id: String,
     /// Agents by intent (`intentRouter`); each agent once.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::wire::strict::list"
+    )]
     #[schema(max_items = 20)]
     pub intents: Vec<IntentBody>,
     /// A disabled app is usable by nobody.
     pub enabled: bool,
     /// Who may use it.
+    #[serde(deserialize_with = "crate::wire::strict::object")]
     pub access_rules: AccessRulesBody,
     /// Feature settings (over the site's).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::object")]
     pub features: FeatureSetBody,
     /// Where it may be shown (standalone by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_items = 1)]
     pub modes_supported: Option<Vec<ModeBody>>,
     /// Quotas replacing the site's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub quotas: Option<QuotaBody>,
     /// Days a session is kept, 1 to 3650; unset: until deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,7 +356,11 @@ pub struct OverrideDef {
     #[serde(default)]
     pub exclusive_external_access_control: Vec<String>,
     /// Replaces the app's rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub access_rules: Option<AccessRulesBody>,
     /// Replaces the app's title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -340,7 +369,11 @@ pub struct OverrideDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Each feature here replaces the app's whole.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub features: Option<FeatureSetBody>,
 }
 
@@ -391,7 +424,11 @@ pub struct TagDef {
     #[serde(default)]
     pub disabled: bool,
     /// What renders it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub component: Option<TagComponentView>,
 }
 

@@ -5,7 +5,7 @@
 //! module what the document promises.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 /// A kind of user.
@@ -98,10 +98,9 @@ pub struct SuggestionsBody {
 pub struct SimpleFeatureBody {
     /// On or off.
     pub enabled: bool,
-    /// The feature's settings.
-    #[serde(default, skip_serializing_if = "Value::is_null")]
-    #[schema(value_type = Object)]
-    pub settings: Value,
+    /// The feature's settings (an object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Map<String, Value>>,
 }
 
 /// A grade of an answer.
@@ -126,6 +125,7 @@ pub struct VerifyResponseBody {
     /// On or off.
     pub enabled: bool,
     /// Who gets it.
+    #[serde(deserialize_with = "crate::wire::strict::object")]
     pub rules: AccessRulesBody,
     /// Answers graded this or worse are corrected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,9 +139,14 @@ pub struct TracesBody {
     /// On or off.
     pub enabled: bool,
     /// Who gets traces.
+    #[serde(deserialize_with = "crate::wire::strict::object")]
     pub rules: AccessRulesBody,
     /// Who gets tool inputs and outputs in them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub detailed_traces: Option<AccessRulesBody>,
 }
 
@@ -163,6 +168,7 @@ pub struct LogoutBody {
     /// On or off.
     pub enabled: bool,
     /// Who sees it.
+    #[serde(deserialize_with = "crate::wire::strict::object")]
     pub rules: AccessRulesBody,
     /// Its title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,37 +212,101 @@ pub struct EntityBody {
 #[serde(rename_all = "camelCase")]
 #[allow(missing_docs)] // each field is the feature of the same name (PIKA.md §4)
 pub struct FeatureSetBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub file_upload: Option<FileUploadBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub prompt_input_field_label: Option<PromptLabelBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub suggestions: Option<SuggestionsBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub ui_customization: Option<SimpleFeatureBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub verify_response: Option<VerifyResponseBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub traces: Option<TracesBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub chat_disclaimer_notice: Option<DisclaimerBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub logout: Option<LogoutBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub session_insights: Option<SimpleFeatureBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub user_data_overrides: Option<SimpleFeatureBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub tags: Option<SimpleFeatureBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub agent_instruction_assistance: Option<InstructionAssistanceBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub instruction_augmentation: Option<SimpleFeatureBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub user_memory: Option<SwitchBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub entity: Option<EntityBody>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::strict::optional"
+    )]
     pub intent_router: Option<SimpleFeatureBody>,
 }
 

@@ -94,19 +94,19 @@ pub struct InsightsBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SiteConfigBody {
     /// The features every chat app starts from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::object")]
     pub features: FeatureSetBody,
     /// Token quotas.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::object")]
     pub quotas: QuotaBody,
     /// Turn limits.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::object")]
     pub turn: TurnLimitsBody,
     /// Turn rates.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::object")]
     pub fair_use: FairUseBody,
     /// The insight runner.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::strict::object")]
     pub insights: InsightsBody,
     /// The model that writes titles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,7 +116,11 @@ pub struct SiteConfigBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub router_model_id: Option<String>,
     /// Tag definitions.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::wire::strict::list"
+    )]
     pub tags: Vec<TagDef>,
 }
 

@@ -857,10 +857,7 @@ export interface components {
              * @description The day.
              */
             day: string;
-            /**
-             * Format: int64
-             * @description Turns.
-             */
+            /** @description Turns. */
             turns: number;
             /** @description Tokens and cost. */
             usage: components["schemas"]["UsageView"];
@@ -928,10 +925,7 @@ export interface components {
                 description: string;
                 /** @description Shown to admins. */
                 displayName: string;
-                /**
-                 * Format: int64
-                 * @description How long a call may take.
-                 */
+                /** @description How long a call may take. */
                 executionTimeoutMs?: number | null;
                 /** @description How it runs. */
                 executionType: components["schemas"]["ExecutionTypeBody"];
@@ -951,10 +945,7 @@ export interface components {
         };
         /** @description The answer of `POST /dev/token`. */
         DevToken: {
-            /**
-             * Format: int64
-             * @description Seconds until it expires.
-             */
+            /** @description Seconds until it expires. */
             expiresIn: number;
             /** @description The signed JWT, for `Authorization: Bearer`. */
             token: string;
@@ -1000,15 +991,9 @@ export interface components {
         };
         /** @description `DELETE /admin/users/{id}/data`. */
         ErasureView: {
-            /**
-             * Format: int64
-             * @description Uploaded files deleted.
-             */
+            /** @description Uploaded files deleted. */
             files: number;
-            /**
-             * Format: int64
-             * @description Sessions deleted, with their messages, documents and files.
-             */
+            /** @description Sessions deleted, with their messages, documents and files. */
             sessions: number;
         };
         /**
@@ -1038,10 +1023,7 @@ export interface components {
              * @description Turns one user may have running at once.
              */
             maxConcurrentTurnsPerUser?: number | null;
-            /**
-             * Format: int64
-             * @description Tokens a running turn reserves against the quotas.
-             */
+            /** @description Tokens a running turn reserves against the quotas. */
             quotaReservationTokens?: number | null;
             /**
              * Format: int64
@@ -1134,10 +1116,7 @@ export interface components {
         FileUploadBody: {
             /** @description On or off. */
             enabled: boolean;
-            /**
-             * Format: int64
-             * @description Largest file, bytes.
-             */
+            /** @description Largest file, bytes. */
             maxFileSizeBytes?: number | null;
             /** @description Media types allowed (`*`, `image/*`, `text/plain`); all by default. */
             mimeTypesAllowed?: string[] | null;
@@ -1187,10 +1166,7 @@ export interface components {
             entityId?: string | null;
             /** @description The model (in `byModel`). */
             modelId?: string | null;
-            /**
-             * Format: int64
-             * @description Turns.
-             */
+            /** @description Turns. */
             turns: number;
             /** @description Tokens and cost. */
             usage: components["schemas"]["UsageView"];
@@ -1219,15 +1195,9 @@ export interface components {
              * @description Sessions analysed per run.
              */
             batchSize?: number | null;
-            /**
-             * Format: int64
-             * @description A session is analysed once idle this long, minutes.
-             */
+            /** @description A session is analysed once idle this long, minutes. */
             idleMinutes?: number | null;
-            /**
-             * Format: int64
-             * @description How long a run's lock lasts, seconds.
-             */
+            /** @description How long a run's lock lasts, seconds. */
             lockTtlSeconds?: number | null;
             /** @description The model that assesses. */
             modelId?: string | null;
@@ -1326,10 +1296,7 @@ export interface components {
              */
             createdAt: string;
             error?: null | components["schemas"]["MessageErrorView"];
-            /**
-             * Format: int64
-             * @description How long the turn took.
-             */
+            /** @description How long the turn took. */
             executionDurationMs?: number | null;
             /** @description Attached files. */
             files?: components["schemas"]["FileView"][];
@@ -1436,15 +1403,9 @@ export interface components {
         };
         /** @description Token quotas per window. */
         QuotaBody: {
-            /**
-             * Format: int64
-             * @description Tokens per entity per window.
-             */
+            /** @description Tokens per entity per window. */
             entityTokensPerWindow?: number | null;
-            /**
-             * Format: int64
-             * @description Tokens per user per window.
-             */
+            /** @description Tokens per user per window. */
             userTokensPerWindow?: number | null;
             /**
              * Format: int64
@@ -1689,10 +1650,7 @@ export interface components {
             updatedAt: string;
             /** @description Who changed it. */
             updatedBy?: string | null;
-            /**
-             * Format: int64
-             * @description Send it back with `PUT /admin/site`.
-             */
+            /** @description Send it back with `PUT /admin/site`. */
             version: number;
         };
         /** @description An id (chat app, agent, tool): letters, digits, `_` and `-`. */
@@ -1795,10 +1753,7 @@ export interface components {
         };
         /** @description A tool the agent called while answering. */
         ToolCallView: {
-            /**
-             * Format: int64
-             * @description How long it ran.
-             */
+            /** @description How long it ran. */
             durationMs: number;
             /** @description Its input (`null` unless the caller may see detailed traces). */
             input: unknown;
@@ -1817,10 +1772,7 @@ export interface components {
             description: string;
             /** @description Shown to admins. */
             displayName: string;
-            /**
-             * Format: int64
-             * @description How long a call may take.
-             */
+            /** @description How long a call may take. */
             executionTimeoutMs?: number | null;
             /** @description How it runs. */
             executionType: components["schemas"]["ExecutionTypeBody"];
@@ -1837,10 +1789,7 @@ export interface components {
         };
         /** @description Usage and turns of a group. */
         TotalsView: {
-            /**
-             * Format: int64
-             * @description Turns.
-             */
+            /** @description Turns. */
             turns: number;
             /** @description Tokens and cost. */
             usage: components["schemas"]["UsageView"];
@@ -1864,10 +1813,7 @@ export interface components {
         };
         /** @description Limits of one turn. */
         TurnLimitsBody: {
-            /**
-             * Format: int64
-             * @description How long a confirmation is awaited, ms.
-             */
+            /** @description How long a confirmation is awaited, ms. */
             confirmationTimeoutMs?: number | null;
             /**
              * Format: int64
@@ -1884,20 +1830,14 @@ export interface components {
              * @description Model calls that may end in a tool request within one answer.
              */
             maxToolIterations?: number | null;
-            /**
-             * Format: int64
-             * @description Bytes of one tool output the model and the store get.
-             */
+            /** @description Bytes of one tool output the model and the store get. */
             maxToolOutputBytes?: number | null;
             /**
              * Format: int64
              * @description Memory records retrieved per strategy on a session's first turn.
              */
             memoryRecordsPerStrategy?: number | null;
-            /**
-             * Format: int64
-             * @description Longest a tool call may take, ms (when the tool sets none).
-             */
+            /** @description Longest a tool call may take, ms (when the tool sets none). */
             toolTimeoutMs?: number | null;
         };
         /** @description `POST /sessions/{id}/files`. */
@@ -1907,7 +1847,6 @@ export interface components {
             /** @description The file's name. */
             name: string;
             /**
-             * Format: int64
              * @description Its size in bytes (a whole number; `445.0` is read as 445, as JSON
              *     does not tell them apart).
              */
@@ -1929,20 +1868,14 @@ export interface components {
              * @description Cost of the input, USD.
              */
             inputCost: number;
-            /**
-             * Format: int64
-             * @description Input tokens.
-             */
+            /** @description Input tokens. */
             inputTokens: number;
             /**
              * Format: double
              * @description Cost of the output, USD.
              */
             outputCost: number;
-            /**
-             * Format: int64
-             * @description Output tokens.
-             */
+            /** @description Output tokens. */
             outputTokens: number;
             /**
              * Format: double
