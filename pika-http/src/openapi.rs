@@ -68,6 +68,19 @@ pub fn document_under(prefix: &str) -> serde_json::Value {
     doc
 }
 
+/// Narrows `doc` to the tool kinds a deployment runs (`kinds`): the admin
+/// API refuses a tool of any other kind, so the served document does not
+/// offer it. The committed `docs/openapi.json` lists every kind.
+pub fn only_kinds(doc: &mut serde_json::Value, kinds: &[pika_domain::tool::ExecutionType]) {
+    let names: Vec<serde_json::Value> = kinds
+        .iter()
+        .filter_map(|k| serde_json::to_value(k).ok())
+        .collect();
+    if let Some(kind) = doc.pointer_mut("/components/schemas/ExecutionTypeBody") {
+        kind["enum"] = serde_json::Value::Array(names);
+    }
+}
+
 fn build(dev_tokens: bool) -> serde_json::Value {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::routes::public_routes(dev_tokens).into_openapi());

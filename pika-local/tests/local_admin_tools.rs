@@ -72,3 +72,30 @@ async fn a_tool_kind_the_server_cannot_run_is_refused_at_admin_time() {
         "the name, never the secret"
     );
 }
+
+#[tokio::test]
+async fn the_served_document_offers_the_tool_kinds_this_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = LocalConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..LocalConfig::default()
+    };
+    config.model.provider = Provider::None;
+    let platform = server::build(&config).await.unwrap();
+    let request = Request::get("/openapi.json").body(Body::empty()).unwrap();
+    let response = platform.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(response.into_body(), 8 << 20)
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    let mut kinds: Vec<&str> = doc["components"]["schemas"]["ExecutionTypeBody"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    kinds.sort_unstable();
+    // A Lambda tool is refused here (above): the document does not offer it.
+    assert_eq!(kinds, ["http", "inline", "mcp"]);
+}

@@ -85,6 +85,32 @@ pub(super) fn constrain(doc: &mut Value) {
             } } } } }]),
         );
     }
+    // A tool's endpoint follows its kind: `lambdaArn` for `lambda` only,
+    // `http` for `http` only, `mcp` for `mcp` only.
+    if let Some(parts) = schemas
+        .get_mut("ToolDef")
+        .and_then(|t| t.get_mut("allOf"))
+        .and_then(Value::as_array_mut)
+    {
+        let lambda = json!({ "type": "string", "pattern": "^arn:aws:lambda:" });
+        let endpoint = json!({ "$ref": "#/components/schemas/EndpointBody" });
+        for (kind, field, present) in [
+            ("lambda", "lambdaArn", lambda),
+            ("http", "http", endpoint.clone()),
+            ("mcp", "mcp", endpoint),
+        ] {
+            parts.push(json!({
+                "if": { "properties": { "executionType": { "const": kind } }, "required": ["executionType"] },
+                "then": { "required": [field], "properties": { field: present } },
+                "else": { "properties": { field: { "type": "null" } } }
+            }));
+        }
+        // Functions are declared, except an MCP server's, which it lists.
+        parts.push(json!({
+            "if": { "properties": { "executionType": { "const": "mcp" } }, "required": ["executionType"] },
+            "else": { "required": ["functionSchema"], "properties": { "functionSchema": { "minItems": 1 } } }
+        }));
+    }
     for (schema, property, rule) in rules() {
         if let Some(target) = schemas
             .get_mut(schema)

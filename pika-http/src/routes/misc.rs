@@ -25,7 +25,9 @@ pub async fn health() -> impl IntoResponse {
 /// This API's OpenAPI 3 document.
 #[utoipa::path(get, path = "/openapi.json", tag = "platform", security(()), responses((status = 200, description = "OpenAPI 3 document", body = serde_json::Value)))]
 pub async fn openapi(State(s): State<AppState>) -> impl IntoResponse {
-    Json(crate::openapi::document(s.api.dev_tokens.is_some()))
+    let mut doc = crate::openapi::document(s.api.dev_tokens.is_some());
+    crate::openapi::only_kinds(&mut doc, &s.ports.tool_invoker.kinds());
+    Json(doc)
 }
 
 /// A shared session and its first page of messages.

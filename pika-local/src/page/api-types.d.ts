@@ -1599,8 +1599,10 @@ export interface components {
         SimpleFeatureBody: {
             /** @description On or off. */
             enabled: boolean;
-            /** @description The feature's settings. */
-            settings?: Record<string, never>;
+            /** @description The feature's settings (an object). */
+            settings?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** @description `PUT /admin/site`. */
         SiteBody: {
@@ -1633,6 +1635,10 @@ export interface components {
             titleModelId?: string | null;
             /** @description Turn limits. */
             turn?: components["schemas"]["TurnLimitsBody"];
+        } & {
+            features?: {
+                entity?: unknown;
+            };
         };
         /** @description The stored configuration with its version and audit stamps. */
         SiteRecordView: {
@@ -1786,7 +1792,7 @@ export interface components {
             name: string;
             /** @description Its id. */
             toolId: string;
-        };
+        } & unknown & unknown & unknown & unknown;
         /** @description Usage and turns of a group. */
         TotalsView: {
             /** @description Turns. */
