@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 /// `POST /sessions`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({ "chatAppId": "demo" }))]
 pub struct CreateSession {
     /// The chat app.
     #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
@@ -24,6 +25,7 @@ pub struct CreateSession {
 /// `POST /sessions/{id}/messages` and `POST /chat/{chatAppId}/messages`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({ "message": "Where is my order 1234?", "clientMessageId": "c-2026-12-06-0001" }))]
 pub struct SendBody {
     /// The user's message (not blank).
     #[schema(

@@ -90,6 +90,13 @@ pub struct KnowledgeBaseRefBody {
 /// collaborators (PIKA.md §5).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "agentId": "support-agent",
+    "instruction": "You answer questions about orders, politely and briefly.",
+    "modelId": "global.anthropic.claude-haiku-4-5-20251001-v1:0",
+    "toolIds": ["order-status"],
+    "version": 0
+}))]
 pub struct AgentDef {
     /// Its id.
     #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
@@ -207,6 +214,20 @@ pub struct EndpointBody {
 /// A tool: functions the model may call, and how they run.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "toolId": "order-status",
+    "name": "order_status",
+    "displayName": "Order status",
+    "description": "Looks up the status of an order.",
+    "executionType": "http",
+    "http": { "url": "https://tools.invalid/orders", "method": "POST" },
+    "functionSchema": [{
+        "name": "get_order_status",
+        "description": "The status of one order.",
+        "parameters": { "orderId": { "type": "string", "description": "The order's number.", "required": true } }
+    }],
+    "version": 0
+}))]
 pub struct ToolDef {
     /// Its id.
     #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
@@ -288,6 +309,15 @@ pub use super::ModeView as ModeBody;
 /// A chat app: one agent, access rules and features (PIKA.md §3).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "chatAppId": "support",
+    "title": "Customer support",
+    "agentId": "support-agent",
+    "enabled": true,
+    "accessRules": { "enabled": true, "userTypes": ["external-user"] },
+    "features": { "suggestions": { "enabled": true, "suggestions": ["Where is my order?"] } },
+    "version": 0
+}))]
 pub struct ChatAppDef {
     /// Its id.
     #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]

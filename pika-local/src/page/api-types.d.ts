@@ -722,6 +722,15 @@ export interface components {
         /**
          * @description An agent: an instruction, a model, tools, knowledge bases and
          *     collaborators (PIKA.md §5).
+         * @example {
+         *       "agentId": "support-agent",
+         *       "instruction": "You answer questions about orders, politely and briefly.",
+         *       "modelId": "global.anthropic.claude-haiku-4-5-20251001-v1:0",
+         *       "toolIds": [
+         *         "order-status"
+         *       ],
+         *       "version": 0
+         *     }
          */
         AgentDef: components["schemas"]["Stamps"] & {
             /** @description Its id. */
@@ -758,7 +767,30 @@ export interface components {
          * @enum {string}
          */
         ApplyRulesAsBody: "and" | "or";
-        /** @description A chat app: one agent, access rules and features (PIKA.md §3). */
+        /**
+         * @description A chat app: one agent, access rules and features (PIKA.md §3).
+         * @example {
+         *       "accessRules": {
+         *         "enabled": true,
+         *         "userTypes": [
+         *           "external-user"
+         *         ]
+         *       },
+         *       "agentId": "support-agent",
+         *       "chatAppId": "support",
+         *       "enabled": true,
+         *       "features": {
+         *         "suggestions": {
+         *           "enabled": true,
+         *           "suggestions": [
+         *             "Where is my order?"
+         *           ]
+         *         }
+         *       },
+         *       "title": "Customer support",
+         *       "version": 0
+         *     }
+         */
         ChatAppDef: components["schemas"]["Stamps"] & {
             /** @description Who may use it. */
             accessRules: components["schemas"]["AccessRulesBody"];
@@ -845,7 +877,12 @@ export interface components {
             /** @description The answer reached the waiting turn. */
             accepted: boolean;
         };
-        /** @description `POST /sessions`. */
+        /**
+         * @description `POST /sessions`.
+         * @example {
+         *       "chatAppId": "demo"
+         *     }
+         */
         CreateSession: {
             /** @description The chat app. */
             chatAppId: string;
@@ -1484,7 +1521,13 @@ export interface components {
             /** @description Pass as `cursor` for the next page; absent on the last. */
             nextCursor?: string | null;
         };
-        /** @description `POST /sessions/{id}/messages` and `POST /chat/{chatAppId}/messages`. */
+        /**
+         * @description `POST /sessions/{id}/messages` and `POST /chat/{chatAppId}/messages`.
+         * @example {
+         *       "clientMessageId": "c-2026-12-06-0001",
+         *       "message": "Where is my order 1234?"
+         *     }
+         */
         SendBody: {
             /** @description Makes the request idempotent for this user. */
             clientMessageId?: string | null;
@@ -1772,7 +1815,34 @@ export interface components {
             /** @description The model's id of the call. */
             toolUseId: string;
         };
-        /** @description A tool: functions the model may call, and how they run. */
+        /**
+         * @description A tool: functions the model may call, and how they run.
+         * @example {
+         *       "description": "Looks up the status of an order.",
+         *       "displayName": "Order status",
+         *       "executionType": "http",
+         *       "functionSchema": [
+         *         {
+         *           "description": "The status of one order.",
+         *           "name": "get_order_status",
+         *           "parameters": {
+         *             "orderId": {
+         *               "description": "The order's number.",
+         *               "required": true,
+         *               "type": "string"
+         *             }
+         *           }
+         *         }
+         *       ],
+         *       "http": {
+         *         "method": "POST",
+         *         "url": "https://tools.invalid/orders"
+         *       },
+         *       "name": "order_status",
+         *       "toolId": "order-status",
+         *       "version": 0
+         *     }
+         */
         ToolDef: components["schemas"]["Stamps"] & {
             /** @description What it does. */
             description: string;
