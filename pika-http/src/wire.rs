@@ -309,6 +309,18 @@ pub(crate) fn convert<A: Serialize, B: serde::de::DeserializeOwned>(
         })
 }
 
+/// A page of domain values whose wire type mirrors them, as a wire page.
+pub(crate) fn page_of<D: Serialize, W: serde::de::DeserializeOwned>(
+    page: pika_ports::page::Page<D>,
+) -> Result<(Vec<W>, Option<String>), crate::problem::ApiError> {
+    let items = page
+        .items
+        .iter()
+        .map(|d| convert(d, false))
+        .collect::<Result<_, _>>()?;
+    Ok((items, page.next_cursor.map(|c| c.as_str().to_string())))
+}
+
 /// Nested objects read strictly. serde reads a struct from a JSON array
 /// of its fields in order (`"quotas": [1, 2]`), which no schema of ours
 /// allows: these read an object or nothing (`#[serde(deserialize_with)]`

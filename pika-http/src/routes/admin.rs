@@ -48,14 +48,8 @@ fn wire<D: Serialize, W: DeserializeOwned>(value: &D) -> Result<Json<W>, ApiErro
 fn page<D: Serialize, W: DeserializeOwned + utoipa::ToSchema>(
     p: Page<D>,
 ) -> Result<Json<DefPage<W>>, ApiError> {
-    Ok(Json(DefPage {
-        items: p
-            .items
-            .iter()
-            .map(|d| convert(d, false))
-            .collect::<Result<_, _>>()?,
-        next_cursor: p.next_cursor.map(|c| c.as_str().to_string()),
-    }))
+    let (items, next_cursor) = crate::wire::page_of(p)?;
+    Ok(Json(DefPage { items, next_cursor }))
 }
 
 /// The stored site configuration, with its version and audit stamps.

@@ -138,8 +138,7 @@ pub async fn search(
         limit: p.limit,
     }
     .page()?;
-    let (items, next_cursor) =
-        crate::wire::reports::page_of(s.search.search(&user, query, page).await?)?;
+    let (items, next_cursor) = crate::wire::page_of(s.search.search(&user, query, page).await?)?;
     Ok(Json(crate::wire::reports::SearchPage {
         items,
         next_cursor,
@@ -160,7 +159,7 @@ pub async fn memory(
         .list(&user.user_id, q.page()?)
         .await
         .map_err(pika_service::ServiceError::from)?;
-    let (items, next_cursor) = crate::wire::reports::page_of(page)?;
+    let (items, next_cursor) = crate::wire::page_of(page)?;
     Ok(Json(crate::wire::reports::MemoryPage {
         items,
         next_cursor,
@@ -212,8 +211,7 @@ pub async fn insights(
         limit: q.limit,
     }
     .page()?;
-    let (items, next_cursor) =
-        crate::wire::reports::page_of(s.feedback.list(&user, &filter, page).await?)?;
+    let (items, next_cursor) = crate::wire::page_of(s.feedback.list(&user, &filter, page).await?)?;
     Ok(Json(crate::wire::reports::FeedbackPage {
         items,
         next_cursor,

@@ -236,15 +236,3 @@ pub struct SearchPage {
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
 }
-
-/// A page of domain values whose wire type mirrors them, as a wire page.
-pub(crate) fn page_of<D: Serialize, W: serde::de::DeserializeOwned>(
-    page: pika_ports::page::Page<D>,
-) -> Result<(Vec<W>, Option<String>), crate::problem::ApiError> {
-    let items = page
-        .items
-        .iter()
-        .map(|d| super::convert(d, false))
-        .collect::<Result<_, _>>()?;
-    Ok((items, page.next_cursor.map(|c| c.as_str().to_string())))
-}
