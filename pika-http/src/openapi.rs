@@ -3,6 +3,7 @@
 
 mod constraints;
 mod refine;
+mod v30;
 
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -66,6 +67,12 @@ pub fn document_under(prefix: &str) -> serde_json::Value {
         }
     }
     doc
+}
+
+/// The document in OpenAPI 3.0 (`openapi/v30.rs`), for client generators that
+/// read no 3.1: `docs/openapi-3.0.json` is this, with `POST /dev/token`.
+pub fn document_v3_0(dev_tokens: bool) -> serde_json::Value {
+    v30::downgrade(document(dev_tokens))
 }
 
 /// Narrows `doc` to the tool kinds a deployment runs (`kinds`): the admin

@@ -1,6 +1,6 @@
 //! Admin definitions on the wire: agents, tools, chat apps, overrides,
 //! tags and the site configuration. Each mirrors its domain type's JSON
-//! shape and converts through it ([`super::convert`]); the schemas state
+//! shape and converts through it (`wire::convert`); the schemas state
 //! the rules a value can be checked against on its own (patterns, lengths,
 //! ranges, unique lists), and the domain checks the rest (docs/api.md).
 

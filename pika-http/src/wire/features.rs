@@ -1,7 +1,7 @@
 //! Feature settings on the wire (PIKA.md §4): what admins send in chat
 //! apps, overrides and the site configuration, and what callers get
 //! resolved. They mirror the domain's serde shapes and convert through
-//! them ([`super::convert`]): the domain decides what a setting means, this
+//! them (`wire::convert`): the domain decides what a setting means, this
 //! module what the document promises.
 
 use serde::{Deserialize, Serialize};
