@@ -124,12 +124,22 @@ async fn openapi_lists_every_route_of_the_router() {
             "{public}"
         );
     }
-    // Clients generate one function per operation: ids are unique.
+    // Clients generate one function per operation, named after its id in
+    // their own case (`listChatApps`, `list_chat_apps`, `ListChatApps`):
+    // ids are camelCase and unique whatever the case.
     let mut ids = BTreeSet::new();
     for item in paths.values() {
         for operation in item.as_object().unwrap().values() {
             let id = operation["operationId"].as_str().expect("an operation id");
-            assert!(ids.insert(id.to_string()), "operation id {id} used twice");
+            assert!(
+                id.chars().all(|c| c.is_ascii_alphanumeric())
+                    && id.starts_with(|c: char| c.is_ascii_lowercase()),
+                "operation id {id} is not camelCase"
+            );
+            assert!(
+                ids.insert(id.to_ascii_lowercase()),
+                "operation id {id} used twice"
+            );
         }
     }
 }

@@ -1,9 +1,12 @@
 //! `docs/openapi.json` is the document `pika-local` serves (with
 //! `POST /dev/token`): client developers generate from it (the page's
 //! TypeScript types come from it, `scripts/check-page-types.sh`), so it
-//! must not drift from the routes. `PIKA_UPDATE_OPENAPI=1 cargo test -p
-//! pika-http --features dev-tokens --test openapi_snapshot` rewrites it.
+//! must not drift from the routes; nor `docs/openapi-3.0.json`, the same in
+//! OpenAPI 3.0 (the progenitor example is generated from it).
+//! `PIKA_UPDATE_OPENAPI=1 cargo test -p pika-http --features dev-tokens
+//! --test openapi_snapshot` rewrites both.
 #![cfg(feature = "dev-tokens")]
+#![allow(clippy::expect_used, missing_docs)]
 
 use std::path::PathBuf;
 

@@ -45,7 +45,38 @@ pub(super) fn refine(doc: &mut Value) {
     }
 }
 
+/// `list_chat_apps` → `listChatApps`; admin routes' ids start with `admin`
+/// (`adminListChatApps`), so no two ids meet once a generator changes
+/// their case.
+fn operation_id(path: &str, id: &str) -> String {
+    let mut out = String::with_capacity(id.len() + 5);
+    let mut upper = false;
+    for c in id.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    if path.starts_with("/admin/") && !out.starts_with("admin") {
+        let mut chars = out.chars();
+        let first: String = chars
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default();
+        out = format!("admin{first}{}", chars.as_str());
+    }
+    out
+}
+
 fn refine_operation(path: &str, operation: &mut Map<String, Value>) {
+    if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
+        let id = operation_id(path, id);
+        operation.insert("operationId".into(), Value::String(id));
+    }
     let public = operation
         .get("security")
         .and_then(Value::as_array)
@@ -127,7 +158,22 @@ fn pattern(p: &str) -> Value {
 }
 
 /// The shape the server checks for `parameter` of `path`.
+/// A parameter is absent or has a value: never `null` (utoipa writes an
+/// optional one as `[T, "null"]`).
+fn not_null(parameter: &mut Value) {
+    if let Some(Value::Array(types)) = parameter.pointer_mut("/schema/type") {
+        types.retain(|t| t != "null");
+        if let [one] = types.as_slice() {
+            let one = one.clone();
+            if let Some(schema) = parameter.get_mut("schema") {
+                schema["type"] = one;
+            }
+        }
+    }
+}
+
 fn shape_parameter(path: &str, parameter: &mut Value) {
+    not_null(parameter);
     let name = parameter
         .get("name")
         .and_then(Value::as_str)

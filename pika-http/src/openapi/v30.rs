@@ -3,7 +3,10 @@
 //! a `oneOf` with a null branch becomes a nullable `allOf`, `const` an
 //! `enum` of one. The rules 3.0 cannot state (`if`/`then`/`else` between
 //! fields, `propertyNames`) are left out: the server checks them all the
-//! same, and the 3.1 document states them.
+//! same, and the 3.1 document states them. A body taken as several text
+//! types (a component module or style sheet) is one `text/plain` body:
+//! generators take one media type per body, and the server reads the text
+//! whatever its type.
 
 use serde_json::{json, Map, Value};
 
@@ -17,7 +20,30 @@ pub fn downgrade(mut doc: Value) -> Value {
         license.remove("identifier");
     }
     walk(&mut doc);
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in operation.values_mut() {
+                one_text_body(op);
+            }
+        }
+    }
     doc
+}
+
+fn one_text_body(operation: &mut Value) {
+    let Some(content) = operation
+        .pointer_mut("/requestBody/content")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if content.len() > 1 && content.keys().all(|k| k.starts_with("text/")) {
+        content.clear();
+        content.insert(
+            "text/plain".into(),
+            json!({ "schema": { "type": "string", "description": "The source, not empty (UTF-8, at most 256 KiB)." } }),
+        );
+    }
 }
 
 fn walk(value: &mut Value) {
@@ -59,7 +85,7 @@ fn schema(map: &mut Map<String, Value>) {
     }
     if let Some(Value::Array(branches)) = map.get("oneOf") {
         let null = json!({ "type": "null" });
-        if branches.iter().any(|b| *b == null) {
+        if branches.contains(&null) {
             let rest: Vec<Value> = branches.iter().filter(|b| **b != null).cloned().collect();
             map.remove("oneOf");
             let key = if rest.len() == 1 { "allOf" } else { "oneOf" };

@@ -12,10 +12,10 @@ export interface paths {
             cookie?: never;
         };
         /** All agents. */
-        get: operations["list_agents"];
+        get: operations["adminListAgents"];
         put?: never;
         /** Creates an agent. */
-        post: operations["create_agent"];
+        post: operations["adminCreateAgent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -30,12 +30,12 @@ export interface paths {
             cookie?: never;
         };
         /** One agent. */
-        get: operations["get_agent"];
+        get: operations["adminGetAgent"];
         /** Replaces an agent (optimistic concurrency on `version`). */
-        put: operations["update_agent"];
+        put: operations["adminUpdateAgent"];
         post?: never;
         /** Deletes an agent; 409 while chat apps run it, unless `force`. */
-        delete: operations["delete_agent"];
+        delete: operations["adminDeleteAgent"];
         options?: never;
         head?: never;
         patch?: never;
@@ -49,7 +49,7 @@ export interface paths {
             cookie?: never;
         };
         /** Totals, a daily series and cost by model, chat app and entity. */
-        get: operations["analytics"];
+        get: operations["adminAnalytics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -66,10 +66,10 @@ export interface paths {
             cookie?: never;
         };
         /** All chat apps. */
-        get: operations["list_chat_apps"];
+        get: operations["adminListChatApps"];
         put?: never;
         /** Creates a chat app. */
-        post: operations["create_chat_app"];
+        post: operations["adminCreateChatApp"];
         delete?: never;
         options?: never;
         head?: never;
@@ -84,12 +84,12 @@ export interface paths {
             cookie?: never;
         };
         /** One chat app with its override. */
-        get: operations["get_chat_app"];
+        get: operations["adminGetChatApp"];
         /** Replaces a chat app (optimistic concurrency on `version`). */
-        put: operations["update_chat_app"];
+        put: operations["adminUpdateChatApp"];
         post?: never;
         /** Deletes a chat app and its override; its sessions stay readable. */
-        delete: operations["delete_chat_app"];
+        delete: operations["adminDeleteChatApp"];
         options?: never;
         head?: never;
         patch?: never;
@@ -105,9 +105,9 @@ export interface paths {
         get?: never;
         put?: never;
         /** Creates or replaces a chat app's override. */
-        post: operations["put_override"];
+        post: operations["adminPutOverride"];
         /** Removes a chat app's override. */
-        delete: operations["delete_override"];
+        delete: operations["adminDeleteOverride"];
         options?: never;
         head?: never;
         patch?: never;
@@ -122,7 +122,7 @@ export interface paths {
         };
         get?: never;
         /** Stores a component module (`.js`, `.mjs` or `.css`; the body as it is). */
-        put: operations["putComponent"];
+        put: operations["adminPutComponent"];
         post?: never;
         delete?: never;
         options?: never;
@@ -144,7 +144,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Triage: status, severity, internal note. */
-        patch: operations["triage"];
+        patch: operations["adminTriage"];
         trace?: never;
     };
     "/admin/site": {
@@ -155,9 +155,9 @@ export interface paths {
             cookie?: never;
         };
         /** The stored site configuration, with its version and audit stamps. */
-        get: operations["get_site"];
+        get: operations["adminGetSite"];
         /** Replaces the site configuration (optimistic concurrency on `version`). */
-        put: operations["put_site"];
+        put: operations["adminPutSite"];
         post?: never;
         delete?: never;
         options?: never;
@@ -173,7 +173,7 @@ export interface paths {
             cookie?: never;
         };
         /** The site's tag definitions. */
-        get: operations["listTags"];
+        get: operations["adminListTags"];
         put?: never;
         post?: never;
         delete?: never;
@@ -195,10 +195,10 @@ export interface paths {
          *     instructions?, canBeGeneratedByLlm?, usage?: global|chatApp, disabled?,
          *     component?: {element, module}}`.
          */
-        put: operations["putTag"];
+        put: operations["adminPutTag"];
         post?: never;
         /** Removes a tag definition. */
-        delete: operations["deleteTag"];
+        delete: operations["adminDeleteTag"];
         options?: never;
         head?: never;
         patch?: never;
@@ -212,10 +212,10 @@ export interface paths {
             cookie?: never;
         };
         /** All tools. */
-        get: operations["list_tools"];
+        get: operations["adminListTools"];
         put?: never;
         /** Creates a tool (`http` and `mcp` tools are refused until supported). */
-        post: operations["create_tool"];
+        post: operations["adminCreateTool"];
         delete?: never;
         options?: never;
         head?: never;
@@ -230,12 +230,12 @@ export interface paths {
             cookie?: never;
         };
         /** One tool. */
-        get: operations["get_tool"];
+        get: operations["adminGetTool"];
         /** Replaces a tool (optimistic concurrency on `version`). */
-        put: operations["update_tool"];
+        put: operations["adminUpdateTool"];
         post?: never;
         /** Deletes a tool; 409 while agents offer it, unless `force`. */
-        delete: operations["delete_tool"];
+        delete: operations["adminDeleteTool"];
         options?: never;
         head?: never;
         patch?: never;
@@ -252,7 +252,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Erases everything of one user. */
-        delete: operations["erase_user"];
+        delete: operations["adminEraseUser"];
         options?: never;
         head?: never;
         patch?: never;
@@ -268,7 +268,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The first message of a new session, streamed. */
-        post: operations["send_new"];
+        post: operations["sendNew"];
         delete?: never;
         options?: never;
         head?: never;
@@ -362,7 +362,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** A development JWT (local server only, fenced: see [`crate::dev_tokens`]). */
-        post: operations["dev_token"];
+        post: operations["devToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -590,7 +590,7 @@ export interface paths {
         get: operations["messages"];
         put?: never;
         /** A message in an existing session, streamed. */
-        post: operations["send_in_session"];
+        post: operations["sendInSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2014,7 +2014,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list_agents: {
+    adminListAgents: {
         parameters: {
             query?: {
                 /** @description Where to continue (from a previous `nextCursor`). */
@@ -2092,7 +2092,7 @@ export interface operations {
             };
         };
     };
-    create_agent: {
+    adminCreateAgent: {
         parameters: {
             query?: never;
             header?: never;
@@ -2204,7 +2204,7 @@ export interface operations {
             };
         };
     };
-    get_agent: {
+    adminGetAgent: {
         parameters: {
             query?: never;
             header?: never;
@@ -2287,7 +2287,7 @@ export interface operations {
             };
         };
     };
-    update_agent: {
+    adminUpdateAgent: {
         parameters: {
             query?: never;
             header?: never;
@@ -2401,7 +2401,7 @@ export interface operations {
             };
         };
     };
-    delete_agent: {
+    adminDeleteAgent: {
         parameters: {
             query?: {
                 /** @description Delete even while chat apps (for an agent) or agents (for a tool) name it. */
@@ -2493,7 +2493,7 @@ export interface operations {
             };
         };
     };
-    analytics: {
+    adminAnalytics: {
         parameters: {
             query: {
                 /** @description First day, `YYYY-MM-DD`. */
@@ -2574,7 +2574,7 @@ export interface operations {
             };
         };
     };
-    list_chat_apps: {
+    adminListChatApps: {
         parameters: {
             query?: {
                 /** @description Where to continue (from a previous `nextCursor`). */
@@ -2651,7 +2651,7 @@ export interface operations {
             };
         };
     };
-    create_chat_app: {
+    adminCreateChatApp: {
         parameters: {
             query?: never;
             header?: never;
@@ -2762,7 +2762,7 @@ export interface operations {
             };
         };
     };
-    get_chat_app: {
+    adminGetChatApp: {
         parameters: {
             query?: never;
             header?: never;
@@ -2846,7 +2846,7 @@ export interface operations {
             };
         };
     };
-    update_chat_app: {
+    adminUpdateChatApp: {
         parameters: {
             query?: never;
             header?: never;
@@ -2960,7 +2960,7 @@ export interface operations {
             };
         };
     };
-    delete_chat_app: {
+    adminDeleteChatApp: {
         parameters: {
             query?: never;
             header?: never;
@@ -3041,7 +3041,7 @@ export interface operations {
             };
         };
     };
-    put_override: {
+    adminPutOverride: {
         parameters: {
             query?: never;
             header?: never;
@@ -3146,7 +3146,7 @@ export interface operations {
             };
         };
     };
-    delete_override: {
+    adminDeleteOverride: {
         parameters: {
             query?: never;
             header?: never;
@@ -3229,7 +3229,7 @@ export interface operations {
             };
         };
     };
-    putComponent: {
+    adminPutComponent: {
         parameters: {
             query?: never;
             header?: never;
@@ -3332,7 +3332,7 @@ export interface operations {
             };
         };
     };
-    triage: {
+    adminTriage: {
         parameters: {
             query?: never;
             header?: never;
@@ -3437,7 +3437,7 @@ export interface operations {
             };
         };
     };
-    get_site: {
+    adminGetSite: {
         parameters: {
             query?: never;
             header?: never;
@@ -3508,7 +3508,7 @@ export interface operations {
             };
         };
     };
-    put_site: {
+    adminPutSite: {
         parameters: {
             query?: never;
             header?: never;
@@ -3609,7 +3609,7 @@ export interface operations {
             };
         };
     };
-    listTags: {
+    adminListTags: {
         parameters: {
             query?: never;
             header?: never;
@@ -3673,7 +3673,7 @@ export interface operations {
             };
         };
     };
-    putTag: {
+    adminPutTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3785,7 +3785,7 @@ export interface operations {
             };
         };
     };
-    deleteTag: {
+    adminDeleteTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3866,7 +3866,7 @@ export interface operations {
             };
         };
     };
-    list_tools: {
+    adminListTools: {
         parameters: {
             query?: {
                 /** @description Where to continue (from a previous `nextCursor`). */
@@ -3944,7 +3944,7 @@ export interface operations {
             };
         };
     };
-    create_tool: {
+    adminCreateTool: {
         parameters: {
             query?: never;
             header?: never;
@@ -4056,7 +4056,7 @@ export interface operations {
             };
         };
     };
-    get_tool: {
+    adminGetTool: {
         parameters: {
             query?: never;
             header?: never;
@@ -4139,7 +4139,7 @@ export interface operations {
             };
         };
     };
-    update_tool: {
+    adminUpdateTool: {
         parameters: {
             query?: never;
             header?: never;
@@ -4253,7 +4253,7 @@ export interface operations {
             };
         };
     };
-    delete_tool: {
+    adminDeleteTool: {
         parameters: {
             query?: {
                 /** @description Delete even while chat apps (for an agent) or agents (for a tool) name it. */
@@ -4345,7 +4345,7 @@ export interface operations {
             };
         };
     };
-    erase_user: {
+    adminEraseUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -4429,12 +4429,12 @@ export interface operations {
             };
         };
     };
-    send_new: {
+    sendNew: {
         parameters: {
             query?: never;
             header?: {
                 /** @description text/event-stream (default) or text/plain for Pika text */
-                Accept?: string | null;
+                Accept?: string;
             };
             path: {
                 chatAppId: string;
@@ -5029,7 +5029,7 @@ export interface operations {
             };
         };
     };
-    dev_token: {
+    devToken: {
         parameters: {
             query?: never;
             header?: never;
@@ -6387,11 +6387,11 @@ export interface operations {
             };
         };
     };
-    send_in_session: {
+    sendInSession: {
         parameters: {
             query?: never;
             header?: {
-                Accept?: string | null;
+                Accept?: string;
             };
             path: {
                 id: string;
