@@ -13,8 +13,9 @@ use pika_testkit::fixtures;
 use serde_json::Value;
 use tower::ServiceExt;
 
-#[tokio::test]
-async fn a_tool_kind_the_server_cannot_run_is_refused_at_admin_time() {
+/// The local server as `main` builds it, without a model, in a fresh
+/// data directory (kept alive by the returned guard).
+async fn local() -> (tempfile::TempDir, LocalConfig, server::LocalPlatform) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = LocalConfig {
         data_dir: Some(dir.path().to_path_buf()),
@@ -22,6 +23,12 @@ async fn a_tool_kind_the_server_cannot_run_is_refused_at_admin_time() {
     };
     config.model.provider = Provider::None;
     let platform = server::build(&config).await.unwrap();
+    (dir, config, platform)
+}
+
+#[tokio::test]
+async fn a_tool_kind_the_server_cannot_run_is_refused_at_admin_time() {
+    let (_dir, config, platform) = local().await;
     let mut claims = DevClaims::new("root");
     claims.roles = vec!["pika:site-admin".into()];
     let token = server::dev_token(&config, claims).await.unwrap();
@@ -75,13 +82,7 @@ async fn a_tool_kind_the_server_cannot_run_is_refused_at_admin_time() {
 
 #[tokio::test]
 async fn the_served_document_offers_the_tool_kinds_this_server_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = LocalConfig {
-        data_dir: Some(dir.path().to_path_buf()),
-        ..LocalConfig::default()
-    };
-    config.model.provider = Provider::None;
-    let platform = server::build(&config).await.unwrap();
+    let (_dir, _config, platform) = local().await;
     let request = Request::get("/openapi.json").body(Body::empty()).unwrap();
     let response = platform.app.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
