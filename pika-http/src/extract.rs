@@ -88,17 +88,16 @@ fn with_whole_numbers<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 fn whole_numbers(value: &mut serde_json::Value) -> bool {
     match value {
         serde_json::Value::Number(n) if n.is_f64() => {
-            let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) else {
-                return false;
-            };
-            let whole = if f >= 0.0 && f <= u64::MAX as f64 {
-                serde_json::Number::from_u128(f as u128)
-            } else if f < 0.0 && f >= i64::MIN as f64 {
-                Some(serde_json::Number::from(f as i64))
-            } else {
-                None
-            };
-            whole.map(|w| *n = w).is_some()
+            // Past 2^53 a float no longer names one whole number.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => {
+                    // In range: the cast is exact.
+                    *n = serde_json::Number::from(f as i64);
+                    true
+                }
+                _ => false,
+            }
         }
         serde_json::Value::Array(items) => {
             let mut any = false;

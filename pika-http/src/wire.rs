@@ -101,7 +101,6 @@ pub struct UploadBody {
     pub content_type: String,
     /// Its size in bytes (a whole number; `445.0` is read as 445, as JSON
     /// does not tell them apart).
-    #[serde(deserialize_with = "whole_number")]
     pub size: u64,
 }
 
@@ -219,41 +218,6 @@ impl From<ChatAppMode> for ModeView {
 pub struct ChatAppList {
     /// The chat apps the caller may use.
     pub items: Vec<ChatAppView>,
-}
-
-/// A non-negative whole number, written as an integer or as a float with no
-/// fraction (clients in languages with one number type send `445.0`).
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let number = serde_json::Number::deserialize(d)?;
-    if let Some(n) = number.as_u64() {
-        return Ok(n);
-    }
-    match number.as_f64() {
-        // 2^53: beyond it a float no longer names one whole number.
-        Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= 9_007_199_254_740_992.0 => Ok(f as u64),
-        _ => Err(serde::de::Error::custom(format!(
-            "{number} is not a whole number of bytes"
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_are_whole_numbers_however_written() {
-        let read = |size: &str| {
-            serde_json::from_str::<UploadBody>(&format!(
-                r#"{{"name":"a.txt","contentType":"text/plain","size":{size}}}"#
-            ))
-            .map(|b| b.size)
-        };
-        assert_eq!(read("445").ok(), Some(445));
-        assert_eq!(read("445.0").ok(), Some(445));
-        assert!(read("445.5").is_err());
-        assert!(read("-1").is_err());
-    }
 }
 
 /// The body of `PUT /admin/components/{name}`: a module's or style

@@ -124,6 +124,19 @@ async fn upload_urls_follow_the_file_upload_feature() {
 
     let (files_path, owner) = (format!("/sessions/{id}/files"), alice());
     let upload = |body: Value| api.post(&files_path, &owner, body);
+    // A size written 445.0 (clients with one number type) is 445 bytes;
+    // 445.5 and -1 are no sizes.
+    expect(
+        &upload(json!({ "name": "a.png", "contentType": "image/png", "size": 445.0 })).await,
+        201,
+    );
+    for size in [json!(445.5), json!(-1)] {
+        problem(
+            &upload(json!({ "name": "a.png", "contentType": "image/png", "size": size })).await,
+            400,
+            "invalid_request",
+        );
+    }
     problem(
         &upload(json!({ "name": "x.exe", "contentType": "application/x-msdownload", "size": 10 }))
             .await,
