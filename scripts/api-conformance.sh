@@ -26,7 +26,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check 'schemathesis==4.32.5'
 fi
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${pid:-}" 2>/dev/null || true; wait "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 # The rate limit is raised for the run: the tester sends thousands of
 # requests. HTTP and MCP tools may reach one host that does not exist, as a
 # locked-down deployment's allow-list would have it: the tools the tester
@@ -40,13 +40,8 @@ rate_limit_burst = 1000000
 [tools]
 http_allowed_hosts = ["tools.invalid"]
 TOML
-export PIKA_CONFIG="$work/pika.toml" PIKA_DATA_DIR="$work/data" PIKA_BIND="127.0.0.1:$port"
-"$bin" serve >"$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 150); do
-  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+source "$root/scripts/local-server.sh"
+start_local "$bin" "$port" "$work"
 token=$("$bin" token --user conformance --type internal-user --role pika:site-admin)
 "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" --checks all \
   "${exclude[@]}" -H "Authorization: Bearer $token" \

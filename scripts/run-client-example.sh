@@ -9,14 +9,9 @@ bin="${1:-$target/debug/pika-local}"
 example="${2:-$target/debug/examples/progenitor_client}"
 port="${PIKA_CLIENT_EXAMPLE_PORT:-18798}"
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-export PIKA_DATA_DIR="$work/data" PIKA_BIND="127.0.0.1:$port"
-"$bin" serve >"$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 150); do
-  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+trap 'kill "${pid:-}" 2>/dev/null || true; wait "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$root/scripts/local-server.sh"
+start_local "$bin" "$port" "$work"
 token=$("$bin" token --user client-example)
 PIKA_URL="http://127.0.0.1:$port" PIKA_TOKEN="$token" "$example" || {
   echo "--- server log"; tail -20 "$work/server.log"; exit 1
