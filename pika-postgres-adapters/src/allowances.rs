@@ -1,0 +1,1 @@
+//! (being ported from pika-local-adapters/src/sqlite/allowances.rs)
