@@ -14,7 +14,7 @@
 //! Connect once per process and hand a clone of the database to each store
 //! (a clone shares the pool):
 //!
-//! ```ignore
+//! ```no_run
 //! use pika_postgres_adapters::{PostgresDb, PostgresOptions, PostgresStores};
 //!
 //! # async fn run() -> Result<(), pika_ports::PortError> {
@@ -59,22 +59,24 @@ mod messages;
 mod migrations;
 mod sessions;
 mod site;
+mod stores;
 mod support;
 mod turns;
 mod usage;
 mod users;
 
+pub use allowances::PostgresAllowances;
+pub use chat_apps::PostgresChatAppStore;
+pub use config::{PostgresAgentStore, PostgresToolStore};
 pub use db::{PostgresDb, PostgresOptions, DEFAULT_MAX_CONNECTIONS};
+pub use feedback::PostgresFeedbackStore;
+pub use job_lock::PostgresJobLock;
+pub use memory::PostgresUserMemory;
+pub use messages::{PostgresMessageStore, MAX_MESSAGE_BYTES};
 pub use migrations::SCHEMA_VERSION;
 pub use sessions::PostgresSessionStore;
-// pub use messages::{PostgresMessageStore, MAX_MESSAGE_BYTES};
-// pub use chat_apps::PostgresChatAppStore;
-// pub use config::{PostgresAgentStore, PostgresToolStore};
-// pub use site::PostgresSiteStore;
-// pub use users::PostgresUserStore;
-// pub use feedback::PostgresFeedbackStore;
-// pub use usage::PostgresUsageLedger;
-// pub use job_lock::PostgresJobLock;
-// pub use memory::PostgresUserMemory;
-// pub use turns::PostgresTurnControl;
-// pub use allowances::PostgresAllowances;
+pub use site::PostgresSiteStore;
+pub use stores::PostgresStores;
+pub use turns::PostgresTurnControl;
+pub use usage::PostgresUsageLedger;
+pub use users::PostgresUserStore;
