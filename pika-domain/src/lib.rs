@@ -9,6 +9,18 @@
 //! Everything here is synchronous and deterministic: functions take what they
 //! need — including the current time — and return decisions that explain
 //! themselves. Reading clocks, stores and models is the job of the ports.
+//!
+//! ```
+//! use pika_domain::ids::{ChatAppId, SessionId};
+//!
+//! // Ids are validated once, at the edge; a bad one names the rule it breaks.
+//! let app = ChatAppId::parse("weather-bot")?;
+//! assert_eq!(app.as_str(), "weather-bot");
+//! let refused = ChatAppId::parse("has space").unwrap_err();
+//! assert!(refused.to_string().contains("letters, digits"), "{refused}");
+//! assert!(SessionId::parse("not-a-uuid").is_err());
+//! # Ok::<(), pika_domain::ids::InvalidId>(())
+//! ```
 
 pub mod access;
 pub mod agent;

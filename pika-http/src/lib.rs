@@ -7,6 +7,49 @@
 //! development tokens), the streaming encoders ([`streaming`]: SSE and Pika
 //! text), problem documents ([`problem`]) and the OpenAPI document
 //! ([`openapi`]).
+//!
+//! The router behind the host's own authentication, called in-process:
+//!
+//! ```
+//! use async_trait::async_trait;
+//! use axum::body::Body;
+//! use axum::http::{request::Parts, Request, StatusCode};
+//! use pika_domain::user::User;
+//! use pika_http::auth::{CallerAuth, CallerRefused};
+//! use pika_http::{ApiConfig, AppState};
+//! use pika_service::PlatformBuilder;
+//! use pika_testkit::{fixtures, FakePorts};
+//! use std::sync::Arc;
+//! use tower::ServiceExt;
+//!
+//! /// Everyone who sends `x-user` is that customer (a host's real check goes here).
+//! struct HeaderAuth;
+//!
+//! #[async_trait]
+//! impl CallerAuth for HeaderAuth {
+//!     async fn caller(&self, parts: &Parts) -> Result<User, CallerRefused> {
+//!         let name = parts.headers.get("x-user").and_then(|v| v.to_str().ok());
+//!         name.map(fixtures::customer)
+//!             .ok_or_else(|| CallerRefused::Unauthenticated("send x-user".to_string()))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let platform = PlatformBuilder::from_ports(FakePorts::new().ports()).build()?;
+//! let state = AppState::hosted(platform, Arc::new(HeaderAuth), ApiConfig::default());
+//! let app = pika_http::router(state);
+//!
+//! let anonymous = Request::get("/chatapps").body(Body::empty())?;
+//! let refused = app.clone().oneshot(anonymous).await?;
+//! assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+//! let signed_in = Request::get("/chatapps").header("x-user", "alice").body(Body::empty())?;
+//! assert_eq!(app.oneshot(signed_in).await?.status(), StatusCode::OK);
+//! # Ok(())
+//! # }
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 pub mod dev_tokens;

@@ -13,6 +13,16 @@
 //! Everything heavy (the SDK clients, the JWT keys) is built once per
 //! container at cold start ([`cold_start`]); the configuration comes from
 //! the environment ([`mod@env`], `docs/lambda-env.md`).
+//!
+//! ```
+//! use pika_lambda_shell::env::{FunctionKind, LambdaEnv};
+//!
+//! // A cold start without its environment stops, naming what is missing.
+//! let refused = LambdaEnv::read(FunctionKind::Api, |_| None).unwrap_err();
+//! assert!(refused.to_string().contains("PIKA_"), "{refused}");
+//! // Every variable the function reads, for the deployment to set.
+//! assert!(FunctionKind::Api.variables().iter().all(|v| v.starts_with("PIKA_") || v.starts_with("AWS_")));
+//! ```
 
 pub mod authorizer;
 pub mod compose;

@@ -27,6 +27,35 @@ pub struct LocalConfig {
     pub jobs: JobsConfig,
     /// `http` tools.
     pub tools: ToolsConfig,
+    /// Where the stores live: SQLite in the data directory, or PostgreSQL.
+    pub store: StoreConfig,
+}
+
+/// `[store]`: SQLite under the data directory unless `postgres_url` is
+/// set. With PostgreSQL, several servers share sessions, turns, quotas and
+/// configuration (files and the search index stay in each server's data
+/// directory).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A PostgreSQL connection string or URL (`PIKA_POSTGRES_URL`),
+    /// e.g. `postgres://pika@db.internal/pika`.
+    pub postgres_url: Option<String>,
+    /// The schema holding Pika's tables, created when missing
+    /// (`PIKA_POSTGRES_SCHEMA`); default: the connection's (`public`).
+    pub postgres_schema: Option<String>,
+    /// The most connections this server opens to PostgreSQL.
+    pub postgres_max_connections: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            postgres_url: None,
+            postgres_schema: None,
+            postgres_max_connections: 16,
+        }
+    }
 }
 
 /// `[tools]`: what `http` tools may call. Secrets named by a tool's
@@ -311,6 +340,12 @@ impl LocalConfig {
         }
         if let Some(v) = env("PIKA_MODEL_PATH").filter(|v| !v.is_empty()) {
             self.model.path = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("PIKA_POSTGRES_URL") {
+            self.store.postgres_url = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = env("PIKA_POSTGRES_SCHEMA") {
+            self.store.postgres_schema = Some(v).filter(|s| !s.is_empty());
         }
         if let Some(v) = env("PIKA_JOBS") {
             self.jobs.enabled = !matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "off");

@@ -67,6 +67,7 @@ fn banner(platform: &server::LocalPlatform, config: &LocalConfig) -> String {
             pika_local::unconfigured::MESSAGE
         ),
     };
+    let store = &platform.store;
     let over_http = if config.auth.dev_tokens {
         format!(
             "  # or: curl -s -X POST {url}/dev/token -H 'content-type: application/json' -d '{{\"userId\":\"alice\"}}'\n"
@@ -75,7 +76,7 @@ fn banner(platform: &server::LocalPlatform, config: &LocalConfig) -> String {
         String::new()
     };
     format!(
-        "\nPika is running at {url} ({model}).\n\n\
+        "\nPika is running at {url} ({model}; data in {store}).\n\n\
          Get a development token:\n  \
          TOKEN=$(PIKA_DATA_DIR={data} {exe} token --user alice --type internal-user)\n\
          {over_http}\n\

@@ -13,7 +13,6 @@ use pika_local_adapters::knowledge::LocalKnowledge;
 use pika_local_adapters::metrics::JsonLinesMetrics;
 use pika_local_adapters::openai::{OpenAiCompatible, OpenAiConfig};
 use pika_local_adapters::search::TantivySearchIndex;
-use pika_local_adapters::sqlite::{SqliteDb, SqliteStores};
 use pika_ports::{AgentRuntime, Clock, CompletionModel, SystemClock};
 use pika_service::{Platform, ServiceSettings};
 use pika_tool_adapters::dispatch::ToolDispatcher;
@@ -132,6 +131,8 @@ pub struct LocalPlatform {
     pub public_url: String,
     /// Which model answers.
     pub model: ModelChoice,
+    /// Which store holds the data.
+    pub store: super::stores::StoreChoice,
     /// The scheduled jobs, started by [`serve_on`].
     pub jobs: crate::config::JobsConfig,
     /// The connection limits of [`serve_on`] (`[server]`).
@@ -270,8 +271,6 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
     let public_url = config.public_url();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
-    let db = SqliteDb::open(dir.join("pika.db")).map_err(err("cannot open the database"))?;
-    let stores = SqliteStores::new(db);
     let search = TantivySearchIndex::open(dir.join("search"))
         .map_err(err("cannot open the search index"))?;
     // Knowledge bases: one directory each under `knowledge/`, read at start.
@@ -299,22 +298,10 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         default_max_upload_bytes: config.server.max_upload_bytes,
         ..ServiceSettings::default()
     };
-    // SQLite writes a turn's records one by one (each a local
+    // The stores write a turn's records one by one (each its own
     // transaction): no journal.
-    let platform = Platform::builder()
-        .sessions(Arc::new(stores.sessions.clone()))
-        .messages(Arc::new(stores.messages.clone()))
-        .chat_apps(Arc::new(stores.chat_apps.clone()))
-        .site(Arc::new(stores.site.clone()))
-        .agents(Arc::new(stores.agents.clone()))
-        .tools(Arc::new(stores.tools.clone()))
-        .users(Arc::new(stores.users.clone()))
-        .feedback(Arc::new(stores.feedback.clone()))
-        .usage(Arc::new(stores.usage.clone()))
-        .job_lock(Arc::new(stores.job_lock.clone()))
-        .turns(Arc::new(stores.turns.clone()))
-        .allowances(Arc::new(stores.allowances.clone()))
-        .memory(Arc::new(stores.memory.clone()))
+    let (builder, store) = super::stores::open(&config.store, &dir, Platform::builder()).await?;
+    let platform = builder
         .runtime(runtime)
         .completions(completions)
         .tool_invoker(Arc::new(tool_executors(config, tools)?))
@@ -390,6 +377,7 @@ pub async fn build(config: &LocalConfig) -> Result<LocalPlatform, String> {
         bind: config.server.bind.clone(),
         public_url,
         model,
+        store,
         jobs: config.jobs.clone(),
         limits: config.server.clone(),
     })

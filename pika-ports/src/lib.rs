@@ -10,6 +10,21 @@
 //! time and hold them as `Arc<dyn …>`.
 //!
 //! With the `mock` feature, every trait has a mockall mock (`MockSessionStore`, …).
+//!
+//! ```
+//! use pika_ports::{ErrorKind, PageRequest, PortError};
+//!
+//! // A first page of 20, then the page after a cursor the store returned.
+//! let first = PageRequest::first(20);
+//! assert_eq!(first.size(), 20);
+//! assert!(first.cursor.is_none());
+//!
+//! // Errors say what the caller can do about them.
+//! let busy = PortError::new(ErrorKind::Transient, "throttled");
+//! assert_eq!(busy.kind, ErrorKind::Transient);
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod action_group;
 pub mod allowances;

@@ -16,6 +16,39 @@
 //! | [`AnalyticsService`] | totals, time series, cost by model / chat app / entity (§10) |
 //!
 //! A shell builds one [`Ports`] bundle per process and hands it to each service.
+//!
+//! A turn on in-memory ports with a scripted model (the same calls work on
+//! any adapters):
+//!
+//! ```
+//! use futures::StreamExt;
+//! use pika_domain::stream::TurnEvent;
+//! use pika_service::{PlatformBuilder, SendMessage, TurnTarget};
+//! use pika_testkit::fakes::runtime::Script;
+//! use pika_testkit::{fixtures, FakePorts};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let fakes = FakePorts::with_site(fixtures::site());
+//! let (app, agent) = (fixtures::chat_app("help", "helper"), fixtures::agent("helper", &[]));
+//! fakes.seed_app(&app, &agent, &[]).await?;
+//! fakes.runtime.push(Script::answer("Hello!"));
+//! let platform = PlatformBuilder::from_ports(fakes.ports()).build()?;
+//!
+//! let target = TurnTarget::NewSession(fixtures::chat_app_id("help"));
+//! let message = SendMessage::new(target, "Hi".to_string());
+//! let mut turn = platform.chat.send(&fixtures::customer("alice"), message).await?;
+//! let mut answer = String::new();
+//! while let Some(event) = turn.events.next().await {
+//!     if let TurnEvent::Delta { text } = event.event {
+//!         answer.push_str(&text);
+//!     }
+//! }
+//! assert_eq!(answer, "Hello!");
+//! assert_eq!(fakes.messages.of_session(&turn.session_id).len(), 2, "question and answer stored");
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod admin;
 pub mod analytics;

@@ -12,6 +12,19 @@
 //! - [`contracts`]: contract suites — public async functions taking a factory
 //!   for a port implementation and checking its whole contract. The fakes
 //!   run them here; every real adapter runs them in its own tests.
+//!
+//! A store proven by its contract suite (here the fake itself; an adapter
+//! passes a factory of fresh, empty stores of its own):
+//!
+//! ```
+//! use pika_testkit::contracts::sessions::session_store_contract;
+//! use pika_testkit::fakes::sessions::InMemorySessionStore;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! session_store_contract(|| async { InMemorySessionStore::new() }).await;
+//! # }
+//! ```
 
 pub mod contracts;
 pub mod fakes;

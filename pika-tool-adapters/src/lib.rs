@@ -19,6 +19,8 @@
 //! assert_eq!(tools.kinds(), vec![pika_domain::tool::ExecutionType::Http]);
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod dispatch;
 #[cfg(feature = "http")]
 pub mod http;
