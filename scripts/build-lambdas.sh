@@ -3,7 +3,7 @@
 # its Zig linker, into a venv outside the clone) into
 # target/lambda/<name>/bootstrap — where infra/ (PIKA_LAMBDA_ASSETS) looks.
 #
-#   bash scripts/build-lambdas.sh                 # release, arm64 (Graviton), all three
+#   bash scripts/build-lambdas.sh                 # profile `release-lambda` (fat LTO), arm64 (Graviton), all three
 #   bash scripts/build-lambdas.sh --dev pika-jobs # dev profile, host arch, one binary (CI)
 #
 # The Lambda binaries are the crate `pika-lambda-shell`, whose tree holds
@@ -28,7 +28,7 @@ if [ "${1:-}" = "--dev" ]; then
   cargo lambda build "${features[@]}" --bin "$bin" --target "$target"
   ls -l "${CARGO_TARGET_DIR:-target}/lambda/$bin/bootstrap"
 else
-  cargo lambda build --release --arm64 "${features[@]}" \
+  cargo lambda build --profile release-lambda --arm64 "${features[@]}" \
     --bin pika-api --bin pika-stream --bin pika-jobs
   ls -l "${CARGO_TARGET_DIR:-target}"/lambda/*/bootstrap
 fi

@@ -138,7 +138,7 @@ export function readConfig(node: Node, env: NodeJS.ProcessEnv = process.env): Pi
     const bootstrap = path.join(assets, name, 'bootstrap');
     if (!fs.existsSync(bootstrap)) {
       throw new Error(
-        `missing ${bootstrap}: build the functions with \`cargo lambda build --release --arm64\` ` +
+        `missing ${bootstrap}: build the functions with \`bash scripts/build-lambdas.sh\` ` +
           '(or point PIKA_LAMBDA_ASSETS at a directory holding pika-api/, pika-stream/, pika-jobs/; infra/synth.sh creates placeholders)',
       );
     }

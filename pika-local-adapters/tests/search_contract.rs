@@ -255,3 +255,42 @@ async fn concurrent_writes_all_land() {
     }
     assert_eq!(texts_found(&index, "common").await.len(), 20);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_is_indexed_in_one_commit_and_replaces_by_message_id() {
+    let index = TantivySearchIndex::in_memory().unwrap();
+    let ids = SequentialIds::default();
+    let first = doc(&ids, "the blue heron", 1);
+    let second = doc(&ids, "a grey heron", 2);
+    index
+        .index_all(vec![first.clone(), second.clone()])
+        .await
+        .unwrap();
+    let mut found = texts_found(&index, "heron").await;
+    found.sort();
+    assert_eq!(found, ["a grey heron", "the blue heron"]);
+
+    // The same message id again: replaced, not doubled.
+    let edited = SearchDocument {
+        text: "the green heron".to_string(),
+        ..first
+    };
+    index.index_all(vec![edited]).await.unwrap();
+    let mut found = texts_found(&index, "heron").await;
+    found.sort();
+    assert_eq!(found, ["a grey heron", "the green heron"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_with_one_bad_document_keeps_nothing() {
+    let index = TantivySearchIndex::in_memory().unwrap();
+    let ids = SequentialIds::default();
+    let good = doc(&ids, "kept only with the rest", 1);
+    let bad = SearchDocument {
+        created_at: pika_domain::chrono::DateTime::<pika_domain::chrono::Utc>::MAX_UTC,
+        ..doc(&ids, "out of range", 2)
+    };
+    let err = index.index_all(vec![good, bad]).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid, "{err}");
+    assert!(texts_found(&index, "kept").await.is_empty());
+}

@@ -128,6 +128,18 @@ impl TantivySearchIndex {
         })
     }
 
+    /// Adds or replaces many documents in one commit: what a rebuild of the
+    /// index from the stores wants (one commit per document, as
+    /// [`SearchIndex::index`] does, costs a segment each). All or none: on a
+    /// failure nothing of the batch is kept.
+    ///
+    /// # Errors
+    /// `Invalid` for a document the index cannot hold; `Permanent` when
+    /// tantivy or the disk fails.
+    pub async fn index_all(&self, docs: Vec<SearchDocument>) -> PortResult<()> {
+        self.run(move |inner| inner.index_all(&docs)).await
+    }
+
     /// Runs `work` on the blocking pool.
     async fn run<T, W>(&self, work: W) -> PortResult<T>
     where
@@ -180,6 +192,23 @@ impl Inner {
             w.add_document(tantivy_doc)
                 .map(drop)
                 .map_err(|e| failed("add", e))
+        })
+    }
+
+    fn index_all(&self, docs: &[SearchDocument]) -> PortResult<()> {
+        let encoded = docs
+            .iter()
+            .map(|doc| {
+                let key = Fields::term(self.fields.message_id, &doc.message_id.to_string());
+                self.fields.encode(doc).map(|d| (key, d))
+            })
+            .collect::<PortResult<Vec<_>>>()?;
+        self.write(|w| {
+            for (key, doc) in encoded {
+                w.delete_term(key);
+                w.add_document(doc).map_err(|e| failed("add", e))?;
+            }
+            Ok(())
         })
     }
 
