@@ -3,6 +3,7 @@
 //! `docs/benchmarks.md`.
 
 pub mod dynamo;
+pub mod http;
 pub mod process;
 pub mod turns;
 

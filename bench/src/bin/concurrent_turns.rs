@@ -4,12 +4,9 @@
 //!
 //! `concurrent_turns PIKA_BASE`
 
-#[path = "pika_client/mod.rs"]
-mod pika_client;
-
 use futures::future::join_all;
+use pika_bench::http::{client, ms, sign_in, timed, turn_finished, BoxError};
 use pika_bench::{cell, tiny, RowResult, Samples};
-use pika_client::{client, ms, sign_in, timed, turn_finished, BoxError};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Instant;

@@ -9,11 +9,8 @@
 //! `sessions_throughput report PIKA_WRK BARE_WRK LOAD` reads the two `wrk
 //! --latency` outputs and writes the row (LOAD: the wrk settings, in words).
 
-#[path = "pika_client/mod.rs"]
-mod pika_client;
-
+use pika_bench::http::{client, sign_in, BoxError};
 use pika_bench::{cell, RowResult};
-use pika_client::{client, sign_in, BoxError};
 use serde_json::{json, Value};
 
 #[tokio::main(flavor = "current_thread")]

@@ -7,11 +7,8 @@
 //!
 //! `warm_turn PIKA_BASE MODEL_BASE` (MODEL_BASE: `http://127.0.0.1:PORT/v1`).
 
-#[path = "pika_client/mod.rs"]
-mod pika_client;
-
+use pika_bench::http::{client, ms, sign_in, timed, turn_finished, BoxError, Timed};
 use pika_bench::{cell, tiny, RowResult, Samples};
-use pika_client::{client, ms, sign_in, timed, turn_finished, BoxError, Timed};
 use serde_json::json;
 
 struct Sizes {

@@ -2,9 +2,6 @@
 //! through `POST /dev/token`, and a request timed to its first and last
 //! body byte.
 
-// Each program uses a different part of it.
-#![allow(dead_code)]
-
 use serde_json::{json, Value};
 use std::error::Error;
 use std::time::{Duration, Instant};
