@@ -68,6 +68,12 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Streamed answers are many small writes: with Nagle's algorithm
+        // each waits for the client's delayed ACK of the one before (about
+        // 40 ms on Linux), which is what a reader sees as a stutter.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY could not be set");
+        }
         let service = TowerToHyperService::new(app.clone());
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)

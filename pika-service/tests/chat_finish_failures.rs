@@ -175,6 +175,38 @@ async fn a_slow_search_index_does_not_hold_the_final_event() {
     assert_eq!(p.fakes.messages.of_session(&stream.session_id).len(), 2);
 }
 
+// Paused time, as above: which event came before which write is what counts.
+#[tokio::test(start_paused = true)]
+async fn done_comes_before_the_search_write_and_the_stream_closes_after_it() {
+    use futures::StreamExt;
+    let p = Platform::standard().await;
+    p.fakes
+        .search
+        .faults()
+        .delay("SearchIndex::index", Duration::from_millis(500));
+    p.fakes.runtime.push(Script::answer("Indexed later."));
+    let mut stream = p
+        .chat
+        .send(
+            &fixtures::customer("alice"),
+            SendMessage::new(TurnTarget::NewSession(fixtures::chat_app_id(APP)), "Hi"),
+        )
+        .await
+        .unwrap();
+    let mut saw_done = false;
+    while let Some(e) = stream.events.next().await {
+        if matches!(e.event, TurnEvent::Done { .. }) {
+            saw_done = true;
+            // The reader has its answer while the index is still writing.
+            assert!(p.fakes.search.documents().is_empty());
+            assert_eq!(p.fakes.messages.of_session(&stream.session_id).len(), 2);
+        }
+    }
+    assert!(saw_done);
+    // Read to its end, the stream has waited for the search write.
+    assert_eq!(p.fakes.search.documents().len(), 1);
+}
+
 #[tokio::test]
 async fn erasing_the_user_during_a_turn_keeps_nothing_of_it_and_counts_the_tokens() {
     let p = Platform::standard().await;

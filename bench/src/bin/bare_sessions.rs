@@ -7,6 +7,7 @@
 use axum::body::Bytes;
 use axum::http::header;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use std::error::Error;
 
@@ -23,7 +24,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
             async move { ([(header::CONTENT_TYPE, "application/json")], body) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // As pika-local serves: no Nagle delay on small writes.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await?
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
     axum::serve(listener, app).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use axum::Router;
 use serde_json::{json, Value};
 use std::error::Error;
@@ -73,7 +74,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .ok_or("usage: model_standin PORT")?
         .parse()?;
     let app = Router::new().route("/v1/chat/completions", post(completions));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // As pika-local serves: no Nagle delay on small writes.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await?
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
     axum::serve(listener, app).await?;
     Ok(())
 }

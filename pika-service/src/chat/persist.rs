@@ -1,7 +1,8 @@
 //! The end of a turn (PIKA.md §7 steps 7–8): title, usage, the stored
-//! answer, the session update, the usage ledger, memory, search, metrics —
-//! then the final event. The answer is stored before `done` is sent, so a
-//! client that saw `done` finds it on reload.
+//! answer, the session update, the usage ledger, metrics — then the final
+//! event, then memory and search before the stream closes. The answer is
+//! stored before `done` is sent, so a client that saw `done` finds it on
+//! reload; a client that read the stream to its end finds it in search.
 
 use super::emitter::Emitter;
 use super::model_loop::LoopEnd;
@@ -158,22 +159,26 @@ pub(super) async fn finish(inner: &ChatInner, turn: &Turn, outcome: Outcome, emi
         emit.log().close();
         return;
     }
-    if !matches!(outcome.end, LoopEnd::Failed(_)) && !outcome.text.trim().is_empty() {
-        // Memory and search are best effort and come before `done`, so they
-        // are bounded: a slow index never holds the client's final event.
-        let best_effort = remember_and_index(inner, turn, &outcome.text, title.as_deref(), now);
-        if tokio::time::timeout(BEST_EFFORT_WRITES, best_effort)
-            .await
-            .is_err()
-        {
-            tracing::warn!(session = %session_id, "memory and search writes took too long; the turn ends without them");
-        }
-    }
     emit_metrics(inner, turn, &outcome, usage, emit, now);
 
     // Free the session for the next turn before telling the client it may send one.
     release(inner, turn).await;
     emit.push(final_event);
+    if !matches!(outcome.end, LoopEnd::Failed(_)) && !outcome.text.trim().is_empty() {
+        // Memory and search are best effort: they run after `done` (a search
+        // index commit is several fsyncs the reader need not wait for) but
+        // before the stream closes, so a client that read the stream to its
+        // end finds the turn in search, and a Lambda invocation is not
+        // frozen with the writes half done. Bounded: a slow index never
+        // holds the stream open for long.
+        let best_effort = remember_and_index(inner, turn, &outcome.text, title.as_deref(), now);
+        if tokio::time::timeout(BEST_EFFORT_WRITES, best_effort)
+            .await
+            .is_err()
+        {
+            tracing::warn!(session = %session_id, "memory and search writes took too long; the stream ends without them");
+        }
+    }
     emit.log().close();
 }
 
